@@ -36,6 +36,7 @@ type Status struct {
 	LogBytes     int64
 	Rotations    int64
 	DroppedBytes int64
+	ArchiveBytes int64 // bytes in this log's archives (compressed or not)
 
 	NextRun time.Time // cron only; zero otherwise
 }
