@@ -271,6 +271,14 @@ func (o *output) appendLocked(p []byte) {
 	if o.fs.budget.Add(-int64(n)) < 0 {
 		o.m.wakeGuard()
 	}
+	if mt := o.pol.Load().MaxTotal; mt > 0 {
+		// max_total counts the live file: as it grows, the oldest
+		// archives must go.
+		if ab := o.archiveBytes.Load(); ab > 0 && o.size+ab > mt && !o.dirty.Load() {
+			o.dirty.Store(true)
+			o.m.wakeWorker()
+		}
+	}
 }
 
 // writeFailedLocked handles ENOSPC, EIO and any other write error the same
