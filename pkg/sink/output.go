@@ -298,6 +298,7 @@ func (o *output) writeFailedLocked(n, want int, err error) {
 	reason := "write error: " + errnoText(err)
 	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) {
 		reason = "disk low"
+		o.fs.enospc.Store(true)
 		o.fs.setLow(true)
 	} else {
 		// The file may be unusable (EIO, a revoked mount): reopen it
