@@ -215,7 +215,7 @@ func (o *output) write(p []byte, now time.Time) error {
 		return errClosed
 	}
 	if !o.nextRotate.IsZero() && !now.Before(o.nextRotate) {
-		o.rotateLocked(now, false)
+		o.rotateLocked(now)
 	}
 	limit := o.pol.Load().RotateSize
 	for len(p) > 0 {
@@ -236,12 +236,12 @@ func (o *output) write(p []byte, now time.Time) error {
 				o.appendLocked(p[:cut+1])
 				p = p[cut+1:]
 			}
-			o.rotateLocked(now, false)
+			o.rotateLocked(now)
 			continue
 		}
 		o.appendLocked(p[:cut+1])
 		p = p[cut+1:]
-		o.rotateLocked(now, false)
+		o.rotateLocked(now)
 	}
 	return nil
 }

@@ -24,10 +24,10 @@ import (
 // A failure in 1 or 2 leaves the live file in place and writing goes on; a
 // failure in 3 leaves the output dropping until the disk guard reopens it.
 
-// rotateLocked rotates the live file between two lines. force (ctl rotate,
-// SIGUSR1) rotates even before the size or time limit; an empty live file
-// is only rotated with if_empty. Callers hold o.mu.
-func (o *output) rotateLocked(now time.Time, force bool) error {
+// rotateLocked rotates the live file between two lines, for any trigger
+// (size, time, ctl rotate, SIGUSR1); an empty live file is only rotated
+// with if_empty. Callers hold o.mu.
+func (o *output) rotateLocked(now time.Time) error {
 	pol := o.pol.Load()
 	if pol.RotateEvery != config.PeriodNever {
 		o.nextRotate = nextBoundary(pol.RotateEvery, now)
