@@ -12,7 +12,7 @@ import (
 
 // Query selects lines of a log.
 type Query struct {
-	Since, Until time.Time     // zero: unbounded; both inclusive
+	Since, Until time.Time      // zero: unbounded; both inclusive
 	Grep         *regexp.Regexp // nil: every line
 	Lines        int            // >= 0: only the last Lines selected lines; < 0: all
 	// KeepLive leaves the live file open for Follow, positioned just after
