@@ -80,8 +80,8 @@ func ParseOptions(file string, data []byte, opts Options) (*Config, error) {
 }
 
 type parser struct {
-	file string
-	opts Options
+	file    string
+	opts    Options
 	errs    Errors
 	dropped int     // errors beyond maxErrors, counted only
 	db      *userDB // loaded on first use
