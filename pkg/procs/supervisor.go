@@ -53,13 +53,13 @@ type Supervisor struct {
 	outMu sync.Mutex
 
 	// The rest is owned by loop.
-	cfg       *config.Config
-	svcs      map[string]*service
-	order     []*service // start order
-	shutdown  *shutdownState
-	exitCode  int
-	mainSeen  bool
-	events    eventRunner
+	cfg      *config.Config
+	svcs     map[string]*service
+	order    []*service // start order
+	shutdown *shutdownState
+	exitCode int
+	mainSeen bool
+	events   eventRunner
 
 	inChanged    bool
 	changedAgain bool
