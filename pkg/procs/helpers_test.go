@@ -3,9 +3,7 @@ package procs
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -18,12 +16,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-const helperEnv = "PROCS_TEST_HELPER"
-
 func TestMain(m *testing.M) {
-	if name := os.Getenv(helperEnv); name != "" {
-		os.Exit(runHelper(name))
-	}
 	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
@@ -214,8 +207,10 @@ type harness struct {
 	clock  *fakeClock
 	logs   *testLogs
 	reaper *signals.Reaper
-	events chan Event
-	stderr *lockedBuffer
+	events  chan Event
+	backlog []Event
+	traces  chan string
+	stderr  *lockedBuffer
 }
 
 type lockedBuffer struct {
@@ -242,9 +237,15 @@ func newHarness(t testing.TB, cfg *config.Config, tweak ...func(*Options)) *harn
 		t.Fatal(err)
 	}
 	h := &harness{t: t, clock: newFakeClock(), logs: &testLogs{}, reaper: r,
-		events: make(chan Event, 1024), stderr: &lockedBuffer{}}
+		events: make(chan Event, 8192), traces: make(chan string, 1024), stderr: &lockedBuffer{}}
 	opts := Options{Reaper: r, Logs: h.logs, Clock: h.clock, Stderr: h.stderr,
-		OnEvent: func(e Event) { h.events <- e }}
+		OnEvent: func(e Event) { h.events <- e },
+		trace: func(s string) {
+			select {
+			case h.traces <- s:
+			default: // a test that does not wait for traces must not block the loop
+			}
+		}}
 	for _, f := range tweak {
 		f(&opts)
 	}
@@ -278,9 +279,16 @@ func (h *harness) close() {
 	}
 }
 
-// next waits for the next event of kind for name, skipping others.
+// next waits for the first event of kind for name not yet consumed;
+// other events stay queued for later calls.
 func (h *harness) next(kind, name string) Event {
 	h.t.Helper()
+	for i, e := range h.backlog {
+		if e.Kind == kind && e.Service == name {
+			h.backlog = append(h.backlog[:i:i], h.backlog[i+1:]...)
+			return e
+		}
+	}
 	deadline := time.After(20 * time.Second)
 	for {
 		select {
@@ -288,24 +296,45 @@ func (h *harness) next(kind, name string) Event {
 			if e.Kind == kind && e.Service == name {
 				return e
 			}
+			h.backlog = append(h.backlog, e)
 		case <-deadline:
 			h.t.Fatalf("no %s event for %s; stderr:\n%s", kind, name, h.stderr.String())
 		}
 	}
 }
 
-// expectNone asserts no event of kind for name is queued right now; call
-// after sync so everything already caused has been reported.
+// expectNone asserts no event of kind for name has been reported; call
+// after status() so everything already caused has been reported.
 func (h *harness) expectNone(kind, name string) {
 	h.t.Helper()
 	for {
 		select {
 		case e := <-h.events:
-			if e.Kind == kind && e.Service == name {
-				h.t.Fatalf("unexpected event %s", strings.TrimSpace(e.Line()))
-			}
+			h.backlog = append(h.backlog, e)
+			continue
 		default:
-			return
+		}
+		break
+	}
+	for _, e := range h.backlog {
+		if e.Kind == kind && e.Service == name {
+			h.t.Fatalf("unexpected event %s", strings.TrimSpace(e.Line()))
+		}
+	}
+}
+
+// waitTrace waits for an internal step.
+func (h *harness) waitTrace(step string) {
+	h.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case s := <-h.traces:
+			if s == step {
+				return
+			}
+		case <-deadline:
+			h.t.Fatalf("step %q not reached; stderr:\n%s", step, h.stderr.String())
 		}
 	}
 }
@@ -358,6 +387,3 @@ func exitCodeOf(t testing.TB, st Status) int {
 	}
 	return *st.ExitCode
 }
-
-var _ = io.Discard
-var _ = filepath.Join

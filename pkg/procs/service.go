@@ -316,10 +316,11 @@ func (s *Supervisor) onExit(svc *service, r *run, e signals.Exit) {
 	// deadline, then the group is killed and the streams abandoned.
 	r.drain = s.after(s.opts.DrainTimeout, func() {
 		if svc.run == r && !r.finished {
+			s.notice("drain", svc.cfg.Name, fmt.Sprintf("(pid %d) exited %s ago but its output is still open: SIGKILL to the group", r.child.PID, s.opts.DrainTimeout))
 			s.finish(svc, r)
 		}
 	})
-	s.notice("draining", svc.cfg.Name, fmt.Sprintf("(pid %d) exited; output still open, waiting up to %s", r.child.PID, s.opts.DrainTimeout))
+	s.trace("draining " + svc.cfg.Name)
 }
 
 func (s *Supervisor) onEOF(svc *service, r *run) {
@@ -360,13 +361,17 @@ func (s *Supervisor) runEnded(svc *service, code int, ran time.Duration) {
 	switch {
 	case svc.stopReq:
 		svc.stopReq = false
-		s.ended(svc, StateStopped)
 		if svc.again {
+			// A restart: no waiter may see the service at rest between
+			// the old run and the new one.
 			svc.again = false
+			svc.state = StateStopped
 			s.requestStart(svc, true)
-		} else {
-			s.mainEnded(svc, code)
+			s.changed()
+			return
 		}
+		s.ended(svc, StateStopped)
+		s.mainEnded(svc, code)
 		return
 	case svc.removed:
 		s.ended(svc, StateStopped)

@@ -67,7 +67,7 @@ func TestDrainDeadlineKillsPipeHolder(t *testing.T) {
 	h.s.Boot()
 	out := h.logs.get("leaky").waitFor(t, "holder ", 10*time.Second)
 	holder, _ := strconv.Atoi(strings.Fields(strings.SplitN(out, "holder ", 2)[1])[0])
-	h.next("draining", "leaky")
+	h.waitTrace("draining leaky")
 	h.wantState("leaky", StateStarting) // exited, but not finished until the output ends
 	h.clock.Advance(3 * time.Second)
 	e := h.next("exited", "leaky")

@@ -32,6 +32,9 @@ type Options struct {
 	DrainTimeout time.Duration
 	// EventTimeout bounds one event_command run. Default 30s.
 	EventTimeout time.Duration
+
+	// trace sees internal steps that have no event (tests only).
+	trace func(string)
 }
 
 // Supervisor runs the services of one config. All service state is owned by
@@ -171,6 +174,12 @@ func (s *Supervisor) call(f func(reply chan<- error)) error {
 		return err
 	case <-s.quit:
 		return ErrShutdown
+	}
+}
+
+func (s *Supervisor) trace(step string) {
+	if s.opts.trace != nil {
+		s.opts.trace(step)
 	}
 }
 
