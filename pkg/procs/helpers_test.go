@@ -202,11 +202,11 @@ func (l *testLog) waitFor(t testing.TB, s string, d time.Duration) string {
 
 // harness runs one Supervisor with a fake clock and records its events.
 type harness struct {
-	t      testing.TB
-	s      *Supervisor
-	clock  *fakeClock
-	logs   *testLogs
-	reaper *signals.Reaper
+	t       testing.TB
+	s       *Supervisor
+	clock   *fakeClock
+	logs    *testLogs
+	reaper  *signals.Reaper
 	events  chan Event
 	backlog []Event
 	traces  chan string
