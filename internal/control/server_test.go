@@ -108,7 +108,12 @@ func (h *harness) raw(payload []byte) (lines []string, closed bool) {
 		h.t.Fatal(err)
 	}
 	defer conn.Close()
-	go func() { conn.Write(payload) }() // the server may stop reading early
+	go func() {
+		// The server may stop reading early; then the write fails.
+		if _, err := conn.Write(payload); err == nil {
+			conn.(*net.UnixConn).CloseWrite()
+		}
+	}()
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	sc := bufio.NewScanner(conn)
 	sc.Buffer(nil, 1<<20)
