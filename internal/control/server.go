@@ -59,7 +59,7 @@ type Server struct {
 	QueueWait    time.Duration // how long a connection over MaxConns waits for a slot before it is refused
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
-	TailPoll     time.Duration                     // how often tail -f looks for new lines; 0: logread.DefaultPoll
+	TailPoll     time.Duration                    // how often tail -f looks for new lines; 0: logread.DefaultPoll
 	Logf         func(format string, args ...any) // refusals and abuse, one event line each; nil: discard
 
 	path     string
