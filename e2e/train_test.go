@@ -85,17 +85,3 @@ func TestTrainFailureIsExitCode(t *testing.T) {
 		t.Errorf("train ran %d times, want 4 (max_restarts = 3)", runs)
 	}
 }
-
-// TestCheckReferenceConfig: the file users copy is valid as shipped (the
-// image's defaults), and the plan names every service.
-func TestCheckReferenceConfig(t *testing.T) {
-	out, err := run(t, 30*time.Second, bin, "check", "-c", confPath)
-	if err != nil {
-		t.Fatalf("supervise check -c docker/services.conf: %v\n%s", err, out)
-	}
-	for _, want := range []string{"ssh-keygen", "sshd", "jupyter", "train", "prune-checkpoints", "/var/log/supervise/jupyter.log"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("check's plan does not mention %q:\n%s", want, out)
-		}
-	}
-}
