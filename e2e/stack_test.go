@@ -376,6 +376,9 @@ func testShutdown(t *testing.T, b *box) {
 	if ps := b.procs(t); len(ps) != 0 {
 		t.Errorf("processes left in the namespace: %v", ps)
 	}
+	if r := b.ctl(t, "status"); r.code != 3 {
+		t.Errorf("ctl status with no supervisor: exit %d, want 3 (%s)", r.code, r.stderr)
+	}
 
 	m := regexp.MustCompile(`SIGTERM at step (\d+): checkpoint (\S+); exiting 0`).FindStringSubmatch(b.readLog(t, "train"))
 	if m == nil {
