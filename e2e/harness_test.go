@@ -56,7 +56,11 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	var err error
-	if bin, err = filepath.Abs(*binFlag); err != nil {
+	// /proc/PID/exe shows the resolved path; compare like with like.
+	if bin, err = filepath.Abs(*binFlag); err == nil {
+		bin, err = filepath.EvalSymlinks(bin)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(2)
 	}
