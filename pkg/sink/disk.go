@@ -58,6 +58,7 @@ func (m *Manager) filesystemFor(o *output) (*filesystem, error) {
 		fs = &filesystem{dev: st.Dev}
 		fs.budget.Store(math.MaxInt64)
 		m.fss[st.Dev] = fs
+		m.wakeGuard() // measure it now rather than at the next tick
 	}
 	fs.outs = append(fs.outs, o)
 	return fs, nil
