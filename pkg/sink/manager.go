@@ -155,6 +155,14 @@ func (m *Manager) Open(name string, p config.LogPolicy) (*Log, error) {
 		return nil, err
 	}
 	l.route.Store(r)
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		// Close ran while the files were opening and did not see them.
+		l.Close()
+		return nil, ErrClosed
+	}
 	// The outputs asked for recovery work before the worker could see
 	// this log; ask again now that it can.
 	m.wakeWorker()
