@@ -5,6 +5,8 @@ import (
 	stdgzip "compress/gzip"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -68,6 +70,50 @@ func BenchmarkSinkWrite(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkCopyBaseline is what BenchmarkSinkWrite is measured against:
+// the same writer and pipe, and a reader that only copies 64 KiB reads into
+// a file (what `cat` would do), with no framing and no rotation.
+func BenchmarkCopyBaseline(b *testing.B) {
+	for _, size := range []int{80, 4096} {
+		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
+			f, err := os.Create(filepath.Join(b.TempDir(), "copy.log"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			growPipe(pr)
+			done := make(chan int64)
+			go func() {
+				n, _ := io.CopyBuffer(struct{ io.Writer }{f}, pr, make([]byte, readSize))
+				pr.Close()
+				done <- n
+			}()
+			var block []byte
+			for i := uint64(0); len(block)+size <= 64<<10; i++ {
+				block = linecheck.Line(block, "out", i, size)
+			}
+			perBlock := bytes.Count(block, []byte("\n"))
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for n := 0; n < b.N; n += perBlock {
+				k := min(perBlock, b.N-n)
+				if _, err := pw.Write(block[:k*size]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			pw.Close()
+			if n := <-done; n != int64(b.N*size) {
+				b.Fatalf("copied %d", n)
+			}
+		})
 	}
 }
 
