@@ -50,6 +50,7 @@ type output struct {
 	dropped    int64     // bytes dropped since the last marker line
 	dropReason string    // why, for the marker line
 	nextRotate time.Time // zero: no time-based rotation
+	retryAt    time.Time // after a failed rotation, size rotation waits until then
 	closed     bool
 	note       string // a `supervise: ` line owed to the file (e.g. a removed symlink)
 
@@ -113,7 +114,7 @@ func (o *output) dirfd() int { return o.dfd }
 // planted at the live name is unlinked, never followed or written through.
 func (o *output) openLiveLocked(now time.Time) error {
 	pol := o.pol.Load()
-	f, size, mtime, err := o.openLive(pol)
+	f, size, mtime, err := o.openFileLocked(pol)
 	if err != nil {
 		o.f, o.state, o.size = nil, stateDropping, 0
 		if o.dropReason == "" {
@@ -137,7 +138,7 @@ func (o *output) openLiveLocked(now time.Time) error {
 	return nil
 }
 
-func (o *output) openLive(pol *config.LogPolicy) (*os.File, int64, time.Time, error) {
+func (o *output) openFileLocked(pol *config.LogPolicy) (*os.File, int64, time.Time, error) {
 	mode := uint32(pol.FileMode.Perm())
 	if mode == 0 {
 		mode = 0o644
@@ -219,7 +220,7 @@ func (o *output) write(p []byte, now time.Time) error {
 	}
 	limit := o.pol.Load().RotateSize
 	for len(p) > 0 {
-		if limit <= 0 || o.size+int64(len(p)) <= limit || o.state != stateOpen {
+		if limit <= 0 || o.size+int64(len(p)) <= limit || o.state != stateOpen || now.Before(o.retryAt) {
 			o.appendLocked(p)
 			return nil
 		}

@@ -24,6 +24,9 @@ import (
 // A failure in 1 or 2 leaves the live file in place and writing goes on; a
 // failure in 3 leaves the output dropping until the disk guard reopens it.
 
+// rotateRetry is how long size rotation waits after a failed rename.
+const rotateRetry = time.Second
+
 // rotateLocked rotates the live file between two lines, for any trigger
 // (size, time, ctl rotate, SIGUSR1); an empty live file is only rotated
 // with if_empty. Callers hold o.mu.
@@ -45,9 +48,13 @@ func (o *output) rotateLocked(now time.Time) error {
 	err := o.renameLiveLocked(pol, now)
 	o.arcMu.Unlock()
 	if err != nil {
+		// Keep writing to the live file, past rotate_size if need be,
+		// and retry in a while rather than on every write.
 		o.setErr(err)
+		o.retryAt = now.Add(rotateRetry)
 		return fmt.Errorf("sink %s: rotate: %w", o.log, err)
 	}
+	o.retryAt = time.Time{}
 	if err := o.f.Close(); err != nil {
 		o.setErr(err)
 	}
