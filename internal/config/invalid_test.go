@@ -113,3 +113,17 @@ func TestLoad(t *testing.T) {
 		t.Errorf("demo config: %+v", cfg)
 	}
 }
+
+func TestRestartKeysOnJobs(t *testing.T) {
+	for _, key := range []string{"restart = always", "start_secs = 5s", "backoff = 2s", "backoff_max = 2m", "max_restarts = 3"} {
+		name, _, _ := strings.Cut(key, " ")
+		wantOneError(t, "[service c]\ncommand = c\nschedule = @daily\n"+key+"\n", 4, name+": [service c] is a cron job")
+		wantOneError(t, "[service o]\ncommand = o\noneshot = true\n"+key+"\n", 4, name+": [service o] is a oneshot")
+	}
+	// From [defaults] they apply to the services that restart and are
+	// ignored by jobs, without an error.
+	cfg := mustParse(t, "[defaults]\nrestart = always\nmax_restarts = 2\n[service c]\ncommand = c\nschedule = @daily\n[service s]\ncommand = s\n")
+	if cfg.Service("s").Restart != RestartAlways || cfg.Service("s").MaxRestarts != 2 {
+		t.Errorf("defaults not applied to a service")
+	}
+}

@@ -398,6 +398,9 @@ func (st *svcState) line(key string) int {
 	return st.sec.line
 }
 
+// restartKeys configure restarts, meaningless for cron jobs and oneshots.
+var restartKeys = []string{"restart", "start_secs", "backoff", "backoff_max", "max_restarts"}
+
 func (p *parser) checkService(st *svcState) {
 	s := st.s
 	if s.Command == nil {
@@ -421,11 +424,16 @@ func (p *parser) checkService(st *svcState) {
 	if s.Oneshot && s.Main {
 		conflict("oneshot", "main", "for a main service that runs once, write main = true with restart = never; accepted: one of them")
 	}
-	if l, ok := st.own["restart"]; ok {
-		if s.Schedule != nil {
-			p.errorf(l, "restart: [service %s] is a cron job (schedule), which is never restarted; accepted: remove restart", s.Name)
-		} else if s.Oneshot {
-			p.errorf(l, "restart: [service %s] is a oneshot, which is never restarted (a failure is fatal); accepted: remove restart", s.Name)
+	// Restart keys would do nothing on a job that is never restarted; they
+	// are errors when written in its own section (not from [defaults]).
+	for _, key := range restartKeys {
+		l, ok := st.own[key]
+		switch {
+		case !ok:
+		case s.Schedule != nil:
+			p.errorf(l, "%s: [service %s] is a cron job (schedule), which is never restarted; accepted: remove %s", key, s.Name, key)
+		case s.Oneshot:
+			p.errorf(l, "%s: [service %s] is a oneshot, which is never restarted (a failure is fatal); accepted: remove %s", key, s.Name, key)
 		}
 	}
 	if s.TTY && s.Log.StderrSeparate {
