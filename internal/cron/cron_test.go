@@ -307,3 +307,25 @@ func FuzzCron(f *testing.F) {
 		}
 	})
 }
+
+// TestRareDates covers the AND case that only recurs decades apart.
+func TestRareDates(t *testing.T) {
+	// 29 February on a Sunday ("*/7" counts as '*', so both must match).
+	s, err := Parse("0 0 29 2 */7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if want := time.Date(2032, 2, 29, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("first Sunday 29 February after 2026 = %s, want %s", got, want)
+	}
+	got = s.Next(got)
+	if want := time.Date(2060, 2, 29, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("next one = %s, want %s", got, want)
+	}
+	// Across 2100, which is not a leap year.
+	got = s.Next(time.Date(2088, 3, 1, 0, 0, 0, 0, time.UTC))
+	if want := time.Date(2128, 2, 29, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("across 2100 = %s, want %s", got, want)
+	}
+}
