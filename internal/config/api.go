@@ -1,14 +1,19 @@
 package config
 
-import "strings"
+import (
+	"path/filepath"
+	"strings"
+)
 
-// ErrPath is the file of a service's stderr with stderr = separate:
-// NAME.err.log beside NAME.log (PATH.err.log when PATH does not end in .log).
+// ErrPath is the file of a service's stderr with stderr = separate: the
+// suffix .err goes before the extension (web.log -> web.err.log, out.txt ->
+// out.err.txt, out -> out.err). pkg/sink names the file the same way.
 func (l *LogPolicy) ErrPath() string {
-	if base, ok := strings.CutSuffix(l.Path, ".log"); ok {
-		return base + ".err.log"
+	ext := filepath.Ext(l.Path)
+	if ext == "" || ext == l.Path {
+		return l.Path + ".err"
 	}
-	return l.Path + ".err.log"
+	return strings.TrimSuffix(l.Path, ext) + ".err" + ext
 }
 
 // Service returns the service called name, or nil.
