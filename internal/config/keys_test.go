@@ -411,3 +411,15 @@ func TestErrPath(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultsAfterSkipsSelf(t *testing.T) {
+	cfg := mustParse(t, "[defaults]\nafter = setup\n[service setup]\ncommand = s\noneshot = true\n[service web]\ncommand = w\n")
+	if got := cfg.Service("setup").After; len(got) != 0 {
+		t.Errorf("setup inherits after = %v", got)
+	}
+	if got := cfg.Service("web").After; !reflect.DeepEqual(got, []string{"setup"}) {
+		t.Errorf("web after = %v", got)
+	}
+	// Written in the service's own section it is still an error.
+	wantOneError(t, "[service a]\ncommand = a\nafter = a\n", 3, "waits for itself")
+}
