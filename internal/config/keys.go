@@ -28,10 +28,18 @@ type ctx struct {
 	sec *section
 }
 
+// Setters may run for many services (from [defaults]); each gets its own
+// copy of slices and pointers, so no two services share mutable state.
 type (
 	serviceSetter func(*Service)
 	logSetter     func(*LogPolicy)
 )
+
+func cloneUser(u *User) *User {
+	c := *u
+	c.Groups = slices.Clone(u.Groups)
+	return &c
+}
 
 type serviceKey struct {
 	kind   valueKind
@@ -91,7 +99,7 @@ var serviceKeys = map[string]serviceKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(s *Service) { s.Command = argv }, nil
+		return func(s *Service) { s.Command = slices.Clone(argv) }, nil
 	}},
 	"directory": {parse: func(c ctx, v string) (serviceSetter, error) {
 		dir, err := c.p.abs(v)
@@ -105,7 +113,7 @@ var serviceKeys = map[string]serviceKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(s *Service) { s.User = u }, nil
+		return func(s *Service) { s.User = cloneUser(u) }, nil
 	}},
 	"env": {repeat: true, parse: func(c ctx, v string) (serviceSetter, error) {
 		kv, err := parseEnv(v)
@@ -161,7 +169,7 @@ var serviceKeys = map[string]serviceKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(s *Service) { s.After = names }, nil
+		return func(s *Service) { s.After = slices.Clone(names) }, nil
 	}},
 	"oneshot": boolKey(func(s *Service, b bool) { s.Oneshot = b }),
 	"schedule": {parse: func(c ctx, v string) (serviceSetter, error) {
@@ -169,7 +177,7 @@ var serviceKeys = map[string]serviceKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(s *Service) { s.Schedule = sch }, nil
+		return func(s *Service) { c := *sch; s.Schedule = &c }, nil
 	}},
 	"main":      boolKey(func(s *Service, b bool) { s.Main = b }),
 	"autostart": boolKey(func(s *Service, b bool) { s.Autostart = b }),
@@ -279,7 +287,7 @@ var logKeys = map[string]logKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(l *LogPolicy) { l.FileOwner = o }, nil
+		return func(l *LogPolicy) { c := *o; l.FileOwner = &c }, nil
 	}},
 	"timestamps": logChoice([]string{"none", "rfc3339", "unix"},
 		func(l *LogPolicy, i int) { l.Timestamps = Timestamps(i) }),
