@@ -34,7 +34,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"repeated key", "[service a]\ncommand = a\nkeep = 1\nkeep = 2\n", []string{"4: keep is already set at line 3"}},
 		{"repeated env var", "[service a]\ncommand = a\nenv = A=1\nenv = A=2\n", []string{"4: env: A is already set at line 3"}},
 		{"missing command", "\n[service a]\nkeep = 1\n", []string{"2: [service a] has no command; accepted: command = PROGRAM"}},
-		{"after unknown", "[service a]\ncommand = a\nafter = bb\n[service b]\ncommand = b\n", []string{`3: after: unknown service "bb"; did you mean "b"?`}},
+		{"after unknown", "[service a]\ncommand = a\nafter = bb\n[service b]\ncommand = b\n", []string{`3: after: [service a] waits for unknown service "bb"; did you mean "b"?`}},
 		{"after logfile", "[service a]\ncommand = a\nafter = f\n[logfile f]\npath = /f\n", []string{"3: after: [service a] waits for f, a [logfile], not a service"}},
 		{"after self", "[service a]\ncommand = a\nafter = a\n", []string{"3: after: [service a] waits for itself"}},
 		{"after cron job", "[service a]\ncommand = a\nafter = c\n[service c]\ncommand = c\nschedule = @daily\n", []string{"3: after: [service a] waits for c, a cron job"}},

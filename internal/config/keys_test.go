@@ -399,11 +399,11 @@ log_dir = /logs
 
 func TestErrPath(t *testing.T) {
 	for in, want := range map[string]string{
-		"/l/web.log":  "/l/web.err.log",
-		"/l/web.txt":  "/l/web.err.txt",
-		"/l/.log":     "/l/.err.log",
-		"/l/web":      "/l/web.err",
-		"/l.d/web":    "/l.d/web.err",
+		"/l/web.log": "/l/web.err.log",
+		"/l/web.txt": "/l/web.err.txt",
+		"/l/.log":    "/l/.err.log",
+		"/l/web":     "/l/web.err",
+		"/l.d/web":   "/l.d/web.err",
 	} {
 		l := LogPolicy{Path: in}
 		if got := l.ErrPath(); got != want {
