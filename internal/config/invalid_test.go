@@ -127,3 +127,16 @@ func TestRestartKeysOnJobs(t *testing.T) {
 		t.Errorf("defaults not applied to a service")
 	}
 }
+
+func TestValueSuggestions(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"restart = alway", `"alway" is not a restart policy; did you mean "always"? accepted: always, on-failure, never`},
+		{"compress = Gzip", `"Gzip" is not accepted; did you mean "gzip"? accepted: none, gzip, zstd`},
+		{"rotate_every = dayly", `did you mean "daily"?`},
+		{"stderr = seperate", `did you mean "separate"?`},
+		{"timestamps = rfc3999", `did you mean "rfc3339"?`},
+		{"compress = xz", `"xz" is not accepted; accepted: none, gzip, zstd`},
+	} {
+		wantOneError(t, "[service a]\ncommand = a\n"+tc.line+"\n", 3, tc.want)
+	}
+}

@@ -147,7 +147,7 @@ var serviceKeys = map[string]serviceKey{
 		case "never":
 			r = RestartNever
 		default:
-			return nil, fmt.Errorf("%q is not a restart policy; accepted: always, on-failure, never", clip(v))
+			return nil, fmt.Errorf("%q is not a restart policy; %s", clip(v), acceptedChoice(v, []string{"always", "on-failure", "never"}))
 		}
 		return func(s *Service) { s.Restart = r }, nil
 	}},
@@ -220,7 +220,7 @@ func logChoice(accepted []string, set func(*LogPolicy, int)) logKey {
 	return logKey{inLogfile: true, parse: func(c ctx, v string) (logSetter, error) {
 		i := slices.Index(accepted, v)
 		if i < 0 {
-			return nil, fmt.Errorf("%q is not accepted; accepted: %s", clip(v), strings.Join(accepted, ", "))
+			return nil, choiceError(v, accepted)
 		}
 		return func(l *LogPolicy) { set(l, i) }, nil
 	}}
@@ -255,7 +255,7 @@ var logKeys = map[string]logKey{
 		case "separate":
 			return func(l *LogPolicy) { l.StderrSeparate = true }, nil
 		}
-		return nil, fmt.Errorf("%q is not accepted; accepted: merge, separate", clip(v))
+		return nil, choiceError(v, []string{"merge", "separate"})
 	}},
 	"console":     {parse: logBool(func(l *LogPolicy, b bool) { l.Console = b }).parse},
 	"rotate_size": logSize(minRotateSize, func(l *LogPolicy, n int64) { l.RotateSize = n }),
@@ -398,7 +398,7 @@ var logfileKeys = map[string]logfileKey{
 		case "copytruncate":
 			l.Method = MethodCopyTruncate
 		default:
-			return fmt.Errorf("%q is not a rotation method; accepted: rename, copytruncate", clip(v))
+			return fmt.Errorf("%q is not a rotation method; %s", clip(v), acceptedChoice(v, []string{"rename", "copytruncate"}))
 		}
 		return nil
 	}},
@@ -525,4 +525,18 @@ func parseListen(v string) (string, error) {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+func choiceError(v string, accepted []string) error {
+	return fmt.Errorf("%q is not accepted; %s", clip(v), acceptedChoice(v, accepted))
+}
+
+// acceptedChoice lists the accepted words, after a "did you mean" for a
+// near miss ("alway", "Gzip").
+func acceptedChoice(v string, accepted []string) string {
+	msg := "accepted: " + strings.Join(accepted, ", ")
+	if s := suggest(v, accepted); s != "" {
+		return s + " " + msg
+	}
+	return msg
 }
