@@ -219,14 +219,6 @@ func (s *Supervisor) beginShutdown(reason string) {
 		return
 	}
 	s.shutdown = &shutdownState{reason: reason}
-	for _, svc := range s.order {
-		svc.again = false
-		if svc.run == nil {
-			s.stop(svc)
-		} else {
-			svc.stopCron()
-		}
-	}
 	s.shutdown.deadline = s.after(s.cfg.Supervise.ShutdownTimeout, func() {
 		if s.shutdown.done {
 			return
@@ -239,6 +231,14 @@ func (s *Supervisor) beginShutdown(reason string) {
 		}
 	})
 	s.notice("shutdown", "", reason)
+	for _, svc := range slices.Clone(s.order) {
+		svc.again = false
+		if svc.run == nil {
+			s.stop(svc)
+		} else {
+			svc.stopCron()
+		}
+	}
 	s.changed()
 }
 
