@@ -52,7 +52,7 @@ func TestHelperSignalRecorder(t *testing.T) {
 var builtBinary string
 
 // supervise builds the binary once per test process.
-func superviseBinary(t *testing.T) string {
+func superviseBinary(t testing.TB) string {
 	t.Helper()
 	if builtBinary != "" {
 		return builtBinary
