@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/supervise/supervise/internal/control"
 	"github.com/supervise/supervise/pkg/signals"
 )
 
@@ -289,5 +291,74 @@ func TestInvalidConfigExitsOneStartingNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("a service ran although the config is invalid")
+	}
+}
+
+func ctlDo(t *testing.T, sock, verb string, args ...string) control.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	resp, err := control.Do(ctx, sock, control.Request{Verb: verb, Args: args}, nil)
+	if err != nil {
+		t.Fatalf("ctl %s %v: %v", verb, args, err)
+	}
+	return resp
+}
+
+// TestPID1ControlReloadTTY drives the wired backend through the control
+// socket: status, a tty service, reload with an added service and an
+// invalid file, rotate, stop, shutdown.
+func TestPID1ControlReloadTTY(t *testing.T) {
+	conf := pid1Header + `
+[service term]
+command = sh -c 'if [ -t 1 ]; then echo "on a tty"; fi; exec sleep 1000'
+tty = true
+
+[service plain]
+command = sh -c 'echo up; exec sleep 1000'
+start_secs = 0
+`
+	p := startPID1(t, conf)
+	sock := filepath.Join(p.dir, "sock")
+	p.waitLog("term", "on a tty")
+	p.waitLog("plain", "up")
+	p.waitFor(func() (int, bool) { _, err := os.Stat(sock); return 0, err == nil })
+
+	resp := ctlDo(t, sock, "status")
+	if !resp.OK || len(resp.Status) != 2 {
+		t.Fatalf("status: %+v", resp)
+	}
+	// An invalid file changes nothing and says FILE:LINE.
+	path := filepath.Join(p.dir, "services.conf")
+	good := strings.ReplaceAll(conf, "DIR", p.dir)
+	if err := os.WriteFile(path, []byte(good+"\n[service bad]\nrestrat = x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if resp := ctlDo(t, sock, "reload"); resp.OK || !strings.Contains(resp.Error, path+":") {
+		t.Errorf("invalid reload: %+v", resp)
+	}
+	if err := os.WriteFile(path, []byte(good+"\n[service added]\ncommand = sh -c 'echo added; exec sleep 1000'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if resp := ctlDo(t, sock, "reload"); !resp.OK {
+		t.Fatalf("reload: %+v", resp)
+	}
+	p.waitLog("added", "added")
+	if resp := ctlDo(t, sock, "rotate", "plain"); !resp.OK {
+		t.Errorf("rotate: %+v", resp)
+	}
+	if resp := ctlDo(t, sock, "stop", "plain"); !resp.OK {
+		t.Errorf("stop: %+v", resp)
+	}
+	resp = ctlDo(t, sock, "status", "plain")
+	if len(resp.Status) != 1 || resp.Status[0].State != "stopped" {
+		t.Errorf("after stop: %+v", resp.Status)
+	}
+	if resp := ctlDo(t, sock, "status", "nope"); resp.OK {
+		t.Errorf("status of an unknown service succeeded")
+	}
+	ctlDo(t, sock, "shutdown")
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit %d after ctl shutdown, want 0\n%s", code, p.stderr())
 	}
 }
