@@ -90,7 +90,7 @@ type pid1 struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	dir  string
-	host int // supervise's pid as seen from here
+	host int // supervise's pid as seen from here; see hostPID
 	errf string
 	done chan struct{}
 	code int
@@ -126,16 +126,24 @@ func startPID1(t *testing.T, conf string) *pid1 {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	})
-	// unshare --fork has one child: supervise.
-	p.host = p.waitFor(func() (int, bool) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", p.cmd.Process.Pid, p.cmd.Process.Pid))
-		if err != nil {
-			return 0, false
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		return n, err == nil && n > 0
-	})
 	return p
+}
+
+// hostPID is supervise's pid as seen from here: unshare --fork's only
+// child. Tests that signal it call this while it surely runs.
+func (p *pid1) hostPID() int {
+	p.t.Helper()
+	if p.host == 0 {
+		p.host = p.waitFor(func() (int, bool) {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", p.cmd.Process.Pid, p.cmd.Process.Pid))
+			if err != nil {
+				return 0, false
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			return n, err == nil && n > 0
+		})
+	}
+	return p.host
 }
 
 // waitFor polls cond until it holds (a verdict on another process's
@@ -207,15 +215,15 @@ command = sleep 1000
 `, exe, recorderEnv))
 	p.waitLog("rec", "ready")
 	for _, sig := range signals.Forwardable() {
-		if err := syscall.Kill(p.host, syscall.SIGURG); err != nil {
+		if err := syscall.Kill(p.hostPID(), syscall.SIGURG); err != nil {
 			t.Fatal(err)
 		}
-		if err := syscall.Kill(p.host, sig); err != nil {
+		if err := syscall.Kill(p.hostPID(), sig); err != nil {
 			t.Fatal(err)
 		}
 		p.waitLog("rec", fmt.Sprintf("got %d\n", sig))
 	}
-	if err := syscall.Kill(p.host, syscall.SIGTERM); err != nil {
+	if err := syscall.Kill(p.hostPID(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	if code := p.wait(); code != 0 {
@@ -262,7 +270,7 @@ func TestPID1NoMainTermIsZero(t *testing.T) {
 command = sh -c 'echo up; exec sleep 1000'
 `)
 	p.waitLog("a", "up")
-	if err := syscall.Kill(p.host, syscall.SIGTERM); err != nil {
+	if err := syscall.Kill(p.hostPID(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	if code := p.wait(); code != 0 {
