@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/supervise/supervise/internal/config"
 )
 
 // TestStopTimeoutKillsIgnorer: a service that ignores TERM is killed by
@@ -62,7 +64,7 @@ func TestStopSignalGoesToGroup(t *testing.T) {
 // group is killed and the run ends.
 func TestDrainDeadlineKillsPipeHolder(t *testing.T) {
 	c := sh("leaky", `sh -c 'trap "" TERM; echo "holder $$"; while :; do sleep 1; done' & sleep 0.2; exit 5`)
-	c.Restart = 2 // never
+	c.Restart = config.RestartNever
 	h := newHarness(t, conf(c), func(o *Options) { o.DrainTimeout = 3 * time.Second })
 	h.s.Boot()
 	out := h.logs.get("leaky").waitFor(t, "holder ", 10*time.Second)
@@ -206,7 +208,7 @@ func TestMainExitCodes(t *testing.T) {
 	} {
 		m := sh("main", tt.script)
 		m.Main = true
-		m.Restart = 2 // never
+		m.Restart = config.RestartNever
 		other := svc("other", "/bin/sleep", "1000")
 		h := newHarness(t, conf(m, other))
 		h.s.Boot()
