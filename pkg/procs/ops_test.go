@@ -204,3 +204,18 @@ func waitErr(t *testing.T, ch <-chan error) error {
 		return nil
 	}
 }
+
+// TestEmitFromOutside: sink events come through Emit, print like the
+// supervisor's own and never block, however many arrive at once.
+func TestEmitFromOutside(t *testing.T) {
+	h := newHarness(t, conf())
+	for i := 0; i < 1000; i++ {
+		h.s.Emit("rotated", "web", "/var/log/web.log")
+	}
+	for i := 0; i < 1000; i++ {
+		h.next("rotated", "web")
+	}
+	if !strings.Contains(h.stderr.String(), "rotated web: /var/log/web.log\n") {
+		t.Errorf("stderr:\n%s", h.stderr.String())
+	}
+}

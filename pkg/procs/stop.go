@@ -18,7 +18,14 @@ func (s *Supervisor) stop(svc *service) {
 	r := svc.run
 	if r == nil {
 		switch svc.state {
-		case StateStarting, StateBackoff, StateScheduled, StateRunning:
+		case StateBackoff:
+			// A main service stopped while waiting to restart has ended
+			// for good: its last exit is supervise's.
+			s.ended(svc, StateStopped)
+			if svc.lastExit != nil {
+				s.mainEnded(svc, *svc.lastExit)
+			}
+		case StateStarting, StateScheduled, StateRunning:
 			s.ended(svc, StateStopped)
 		default:
 			if svc.removed {

@@ -239,3 +239,24 @@ func TestMainCodeOnSignalShutdown(t *testing.T) {
 		t.Errorf("exit code %d, want 143", got)
 	}
 }
+
+// TestMainStoppedInBackoff: ctl stop of a main service that waits to be
+// restarted ends it for good, so supervise exits with its last code.
+func TestMainStoppedInBackoff(t *testing.T) {
+	m := sh("main", "exit 7")
+	m.Main = true
+	h := newHarness(t, conf(m))
+	h.s.Boot()
+	h.next("backoff", "main")
+	if err := h.s.Stop([]string{"main"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no shutdown")
+	}
+	if code := h.s.ExitCode(); code != 7 {
+		t.Errorf("exit code %d, want 7", code)
+	}
+}
