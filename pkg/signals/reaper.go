@@ -49,6 +49,11 @@ type Reaper struct {
 	// sending to a channel that could block (the exit channels have room).
 	mu       sync.Mutex
 	children map[int]*Child
+	// failedExecs counts Starts that failed, possibly after the fork. On
+	// an exec failure the syscall package reaps its child itself with
+	// wait4(pid); when the drain loop gets there first, the child (exit
+	// status 253) must not be counted as an orphan.
+	failedExecs int
 
 	orphans atomic.Int64
 	reaped  atomic.Int64
@@ -60,6 +65,10 @@ type Reaper struct {
 	opts   ReaperOptions
 	closed sync.Once
 }
+
+// goExecFailureStatus is the exit status of a child the syscall package
+// forked but could not exec (syscall/exec_linux.go: exit(253)).
+const goExecFailureStatus = 253
 
 // Child is a process started through Reaper.Start.
 type Child struct {
@@ -155,6 +164,7 @@ func (r *Reaper) Start(cmd *exec.Cmd) (*Child, error) {
 	}
 	r.mu.Lock()
 	if err := cmd.Start(); err != nil {
+		r.failedExecs++
 		r.mu.Unlock()
 		return nil, err
 	}
@@ -263,13 +273,20 @@ func (r *Reaper) deliver(e Exit) {
 	r.reaped.Add(1)
 	r.mu.Lock()
 	c, ok := r.children[e.PID]
+	failedExec := false
 	if ok {
 		delete(r.children, e.PID)
 		c.reaped = true
 		// Wait is never called, so Release is what frees the pidfd.
 		_ = c.cmd.Process.Release()
+	} else if r.failedExecs > 0 && e.Status.Exited() && e.Status.ExitStatus() == goExecFailureStatus {
+		r.failedExecs--
+		failedExec = true
 	}
 	r.mu.Unlock()
+	if failedExec {
+		return
+	}
 	if !ok {
 		r.orphans.Add(1)
 		if r.opts.Debugf != nil {
