@@ -59,7 +59,6 @@ type Reaper struct {
 	reaped  atomic.Int64
 
 	sigch  chan os.Signal
-	kick   chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
 	opts   ReaperOptions
@@ -104,7 +103,6 @@ func NewReaper(opts ReaperOptions) (*Reaper, error) {
 		// SIGCHLD means "go look", never "one child exited"; a deep buffer
 		// only saves wake-ups, since merged signals are drained anyway.
 		sigch: make(chan os.Signal, 128),
-		kick:  make(chan struct{}, 1),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 		opts:  opts,
@@ -198,9 +196,11 @@ func (c *Child) Signal(sig syscall.Signal) error {
 }
 
 // SignalGroup sends sig to the child's whole process group. It is allowed
-// while the leader lives and after it exited until Finish: the group id
-// cannot be handed to a new group while any member, or the unreaped leader,
-// still holds it, and the owner calls Finish once the group is gone.
+// while the leader lives and after it exited, until Finish: while the
+// unreaped leader or any member holds the group id, no new group can get
+// it. Only after the leader is reaped and the last member is gone could
+// the number be reused, so the owner calls Finish as soon as it has seen
+// both the exit and the end of the output.
 func (c *Child) SignalGroup(sig syscall.Signal) error {
 	if c.pgid <= 0 {
 		return ErrNoGroup
@@ -227,14 +227,6 @@ func (c *Child) Finish() {
 	c.r.mu.Unlock()
 }
 
-// poke makes the reaper drain now, as a SIGCHLD would.
-func (r *Reaper) poke() {
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
-}
-
 func (r *Reaper) loop() {
 	defer close(r.done)
 	t := time.NewTicker(r.opts.Sweep)
@@ -244,7 +236,6 @@ func (r *Reaper) loop() {
 		select {
 		case <-r.sigch:
 		case <-t.C:
-		case <-r.kick:
 		case <-r.stop:
 			return
 		}
