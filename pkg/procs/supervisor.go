@@ -119,7 +119,7 @@ func New(cfg *config.Config, opts Options) (*Supervisor, error) {
 		svcs:     make(map[string]*service),
 	}
 	s.events.init()
-	for _, c := range startOrder(cfg.Services) {
+	for _, c := range cfg.StartOrder() {
 		svc, err := s.newService(c)
 		if err != nil {
 			for _, o := range s.order {
