@@ -72,6 +72,12 @@ func (s *Supervisor) forget(svc *service) {
 		delete(s.svcs, svc.cfg.Name)
 	}
 	s.order = slices.DeleteFunc(s.order, func(o *service) bool { return o == svc })
+	// changed() no longer sees it: answer whoever still waits on it.
+	svc.state = StateStopped
+	for _, w := range svc.waiters {
+		w()
+	}
+	svc.waiters = nil
 	if err := svc.log.Close(); err != nil {
 		s.notice("reload", svc.cfg.Name, fmt.Sprintf("close log: %v", err))
 	}
