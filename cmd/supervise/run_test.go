@@ -192,7 +192,7 @@ func (p *pid1) wait() int {
 }
 
 const pid1Header = `[supervise]
-control = DIR/sock
+control = DIR/run/sock
 log_dir = DIR/log
 shutdown_timeout = 10s
 `
@@ -327,7 +327,7 @@ command = sh -c 'echo up; exec sleep 1000'
 start_secs = 0
 `
 	p := startPID1(t, conf)
-	sock := filepath.Join(p.dir, "sock")
+	sock := filepath.Join(p.dir, "run", "sock")
 	p.waitLog("term", "on a tty")
 	p.waitLog("plain", "up")
 	p.waitFor(func() (int, bool) { _, err := os.Stat(sock); return 0, err == nil })
