@@ -156,8 +156,13 @@ func supervise(cfg *config.Config, path string, router *signals.Router, stdout, 
 				s.ShutdownSignal(ev.Signal)
 			case signals.Reload:
 				if err := b.reloadConfig(); err != nil {
-					logLine(stderr, "reload refused, nothing changed:")
-					printConfigErrors(stderr, err)
+					var invalid config.Errors
+					if errors.As(err, &invalid) {
+						logLine(stderr, "reload refused, nothing changed:")
+						printConfigErrors(stderr, err)
+					} else {
+						logLine(stderr, "reload: %v", err)
+					}
 				}
 			case signals.RotateAll:
 				if err := mgr.RotateAll(); err != nil {
