@@ -87,7 +87,7 @@ func TestChildSeesOnlyStdio(t *testing.T) {
 	}
 	defer f.Close()
 	c := svc("fds", "/bin/ls", "-l", "/proc/self/fd")
-	c.Restart = 2
+	c.Restart = config.RestartNever
 	h := newHarness(t, conf(c))
 	h.s.Boot()
 	h.next("exited", "fds")
@@ -130,4 +130,23 @@ func TestServiceEnvironmentReachesChild(t *testing.T) {
 	}
 	h.clock.Advance(time.Second)
 	log.waitFor(t, "gen=2", 10*time.Second)
+}
+
+// TestUserCredentials runs a service as another user: uid, gid,
+// supplementary groups and the login variables all change.
+func TestUserCredentials(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to switch users")
+	}
+	c := sh("as", `echo "ids=$(id -u):$(id -g):$(id -G) home=$HOME user=$USER logname=$LOGNAME"`)
+	c.Restart = config.RestartNever
+	c.User = &config.User{Name: "nobody", UID: 65534, GID: 65534, Groups: []uint32{65534, 100}, Home: "/nonexistent", Login: "nobody"}
+	h := newHarness(t, conf(c))
+	h.s.Boot()
+	h.next("exited", "as")
+	h.status("as")
+	out := h.logs.get("as").String()
+	if !strings.Contains(out, "ids=65534:65534:65534 100 home=/nonexistent user=nobody logname=nobody") {
+		t.Errorf("as nobody: %q", out)
+	}
 }
