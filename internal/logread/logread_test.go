@@ -445,3 +445,37 @@ func TestFollowWaitsForFileAndStopsOnEmitError(t *testing.T) {
 		t.Fatal("follower did not pick up the new file")
 	}
 }
+
+func TestQueryFilter(t *testing.T) {
+	q := Query{Grep: regexp.MustCompile("err"), Since: base}
+	chunk := []byte(stamped(base.Add(-time.Minute), "old err") + stamped(base, "new err", "new ok") + "no stamp err\n")
+	got := string(q.Filter(nil, chunk))
+	if got != stamped(base, "new err")+"no stamp err\n" {
+		t.Fatalf("got %q", got)
+	}
+	if got := string(Query{}.Filter([]byte("a\n"), []byte("b\n"))); got != "a\nb\n" {
+		t.Fatalf("empty query: %q", got)
+	}
+}
+
+func TestLiveFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.log", "a.log.1", "a.log.2.gz", "b.log", "b.log-20261128-210000.zst", "c.log.gz.tmp"} {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
+	}
+	got, err := LiveFiles(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range got {
+		names = append(names, filepath.Base(g))
+	}
+	if strings.Join(names, " ") != "a.log b.log" {
+		t.Fatalf("got %v", names)
+	}
+	one := filepath.Join(dir, "new.log")
+	if got, _ := LiveFiles(one); len(got) != 1 || got[0] != one {
+		t.Fatalf("a plain path not yet created: %v", got)
+	}
+}
