@@ -35,7 +35,7 @@ func services(logDir string) []procs.Status {
 }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	fake   *controltest.Fake
 	srv    *Server
 	path   string
@@ -46,7 +46,7 @@ type harness struct {
 
 // start serves a fake backend on a real socket in a fresh directory;
 // configure runs before Serve.
-func start(t *testing.T, configure func(*Server)) *harness {
+func start(t testing.TB, configure func(*Server)) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t, dir: dir, path: filepath.Join(dir, "s.sock"), served: make(chan error, 1), events: make(chan string, 100)}

@@ -22,7 +22,7 @@ var base = time.Date(2026, 11, 28, 21, 0, 0, 0, time.UTC)
 
 // writeSeg writes content to dir/name, compressed by the name's suffix,
 // with the given mtime.
-func writeSeg(t *testing.T, dir, name, content string, mtime time.Time) {
+func writeSeg(t testing.TB, dir, name, content string, mtime time.Time) {
 	t.Helper()
 	var buf bytes.Buffer
 	switch {
