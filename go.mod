@@ -3,6 +3,7 @@ module github.com/supervise/supervise
 go 1.26.8
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/klauspost/compress v1.20.4
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3

@@ -56,13 +56,18 @@ def parse_args(argv):
     p.add_argument("--bar-mininterval", type=float,
                    default=env_float("TRAIN_BAR_MININTERVAL", 0.1),
                    help="seconds between tqdm redraws; 0 redraws every step")
+    p.add_argument("--step-delay", type=float, default=env_float("TRAIN_STEP_DELAY", 0.0),
+                   help="seconds to sleep after each step, standing in for a slow data "
+                        "loader; the e2e suite uses it to leave the CPU to the other services")
     p.add_argument("--prune", action="store_true",
                    help="delete all but the newest --keep checkpoints and exit")
     p.add_argument("--keep", type=int, default=env_int("CKPT_KEEP", 3),
                    help="checkpoints kept by --prune (env CKPT_KEEP)")
     args = p.parse_args(argv)
-    if args.steps < 0 or args.ckpt_every < 1 or args.batch_size < 1 or args.keep < 1:
-        p.error("--steps must be >= 0; --ckpt-every, --batch-size and --keep >= 1")
+    if args.steps < 0 or args.step_delay < 0:
+        p.error("--steps and --step-delay must be >= 0")
+    if args.ckpt_every < 1 or args.batch_size < 1 or args.width < 1 or args.keep < 1:
+        p.error("--ckpt-every, --batch-size, --width and --keep must be >= 1")
     return args
 
 
@@ -178,6 +183,8 @@ def train(args):
             loss_value = loss.item()  # .item() syncs the GPU; not every step
             bar.set_postfix(loss=f"{loss_value:.4f}", refresh=False)
         bar.update(1)
+        if args.step_delay > 0:
+            time.sleep(args.step_delay)
         if step % args.ckpt_every == 0:
             save(torch, args.ckpt_dir, step, model, opt, loss_value)
             last_saved = step

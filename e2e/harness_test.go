@@ -56,7 +56,11 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	var err error
-	if bin, err = filepath.Abs(*binFlag); err != nil {
+	// /proc/PID/exe shows the resolved path; compare like with like.
+	if bin, err = filepath.Abs(*binFlag); err == nil {
+		bin, err = filepath.EvalSymlinks(bin)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(2)
 	}
@@ -86,8 +90,8 @@ func TestMain(m *testing.M) {
 
 // box is one supervise under test.
 type box struct {
-	t      *testing.T
-	dir    string // everything the box writes lives here
+	owner  *testing.T // the test that started it; its Cleanup stops it
+	dir    string     // everything the box writes lives here
 	env    map[string]string
 	sock   string
 	logDir string
@@ -115,7 +119,7 @@ func startBox(t *testing.T, overrides map[string]string) *box {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b := &box{t: t, dir: dir, done: make(chan struct{}),
+	b := &box{owner: t, dir: dir, done: make(chan struct{}),
 		sock: filepath.Join(dir, "supervise.sock"), logDir: filepath.Join(dir, "log"),
 		sshPort: freePort(t), jupyterPort: freePort(t), jupyterToken: randomToken(t)}
 	t.Cleanup(b.cleanup)
@@ -254,7 +258,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 `, keys, b.dir)
 	if err := os.WriteFile(filepath.Join(b.dir, "sshd_config"), []byte(conf), 0o644); err != nil {
-		b.t.Fatal(err)
+		b.owner.Fatal(err)
 	}
 }
 
@@ -269,20 +273,20 @@ func (b *box) cleanup() {
 			select {
 			case <-b.done:
 			case <-time.After(10 * time.Second):
-				b.t.Errorf("unshare %d did not exit after SIGKILL", b.cmd.Process.Pid)
+				b.owner.Errorf("unshare %d did not exit after SIGKILL", b.cmd.Process.Pid)
 			}
 		}
 	}
-	if b.t.Failed() {
-		b.t.Logf("--- supervise stderr (tail) ---\n%s", b.tail("supervise.stderr", 60))
-		b.t.Logf("--- supervise stdout (tail) ---\n%s", b.tail("supervise.stdout", 20))
+	if b.owner.Failed() {
+		b.owner.Logf("--- supervise stderr (tail) ---\n%s", b.tail("supervise.stderr", 60))
+		b.owner.Logf("--- supervise stdout (tail) ---\n%s", b.tail("supervise.stdout", 20))
 		logs, _ := filepath.Glob(filepath.Join(b.logDir, "*.log"))
 		for _, l := range logs {
 			rel, _ := filepath.Rel(b.dir, l)
-			b.t.Logf("--- %s (tail) ---\n%s", rel, b.tail(rel, 25))
+			b.owner.Logf("--- %s (tail) ---\n%s", rel, b.tail(rel, 25))
 		}
 		if os.Getenv("E2E_KEEP") != "" {
-			b.t.Logf("E2E_KEEP: leaving %s", b.dir)
+			b.owner.Logf("E2E_KEEP: leaving %s", b.dir)
 			return
 		}
 	}
@@ -304,10 +308,10 @@ func (b *box) tail(rel string, n int) string {
 
 func (b *box) logPath(name string) string { return filepath.Join(b.logDir, name+".log") }
 
-func (b *box) readLog(name string) string {
+func (b *box) readLog(t *testing.T, name string) string {
 	data, err := os.ReadFile(b.logPath(name))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return string(data)
 }
@@ -324,22 +328,22 @@ func (b *box) exited() bool {
 
 // wait waits for supervise to exit and returns unshare's exit code, which is
 // supervise's (unshare re-raises a fatal signal, which shows as -1 here).
-func (b *box) wait(timeout time.Duration) (code int, elapsed time.Duration) {
-	b.t.Helper()
+func (b *box) wait(t *testing.T, timeout time.Duration) (code int, elapsed time.Duration) {
+	t.Helper()
 	t0 := time.Now()
 	select {
 	case <-b.done:
 	case <-time.After(timeout):
-		b.t.Fatalf("supervise still running after %v", timeout)
+		t.Fatalf("supervise still running after %v", timeout)
 	}
 	return b.state.ExitCode(), time.Since(t0)
 }
 
 // signal sends sig to PID 1 of the namespace from the host, as docker stop does.
-func (b *box) signal(sig syscall.Signal) {
-	b.t.Helper()
+func (b *box) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
 	if err := syscall.Kill(b.pid1, sig); err != nil {
-		b.t.Fatalf("kill %d %v: %v", b.pid1, sig, err)
+		t.Fatalf("kill %d %v: %v", b.pid1, sig, err)
 	}
 }
 
@@ -349,8 +353,8 @@ type ctlResult struct {
 	code           int
 }
 
-func (b *box) ctl(args ...string) ctlResult {
-	b.t.Helper()
+func (b *box) ctl(t *testing.T, args ...string) ctlResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"ctl", "--socket", b.sock}, args...)...)
@@ -365,17 +369,17 @@ func (b *box) ctl(args ...string) ctlResult {
 	case errors.As(err, &ee) && ctx.Err() == nil:
 		r.code = ee.ExitCode()
 	default:
-		b.t.Fatalf("supervise ctl %s: %v (stderr %q)", strings.Join(args, " "), err, r.stderr)
+		t.Fatalf("supervise ctl %s: %v (stderr %q)", strings.Join(args, " "), err, r.stderr)
 	}
 	return r
 }
 
 // mustCtl runs a ctl verb that must succeed.
-func (b *box) mustCtl(args ...string) string {
-	b.t.Helper()
-	r := b.ctl(args...)
+func (b *box) mustCtl(t *testing.T, args ...string) string {
+	t.Helper()
+	r := b.ctl(t, args...)
 	if r.code != 0 {
-		b.t.Fatalf("supervise ctl %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		t.Fatalf("supervise ctl %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	}
 	return r.stdout
 }
@@ -395,12 +399,12 @@ type svcStatus struct {
 	NextRun      *string `json:"next_run"`
 }
 
-func (b *box) status() map[string]svcStatus {
-	b.t.Helper()
-	out := b.mustCtl("status", "--json")
+func (b *box) status(t *testing.T) map[string]svcStatus {
+	t.Helper()
+	out := b.mustCtl(t, "status", "--json")
 	var rows []svcStatus
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
-		b.t.Fatalf("ctl status --json: %v\n%s", err, out)
+		t.Fatalf("ctl status --json: %v\n%s", err, out)
 	}
 	m := make(map[string]svcStatus, len(rows))
 	for _, r := range rows {
@@ -410,11 +414,11 @@ func (b *box) status() map[string]svcStatus {
 }
 
 // waitState waits until service name is in state (and, for running, has a pid).
-func (b *box) waitState(name, state string, timeout time.Duration) svcStatus {
-	b.t.Helper()
+func (b *box) waitState(t *testing.T, name, state string, timeout time.Duration) svcStatus {
+	t.Helper()
 	var last svcStatus
-	waitFor(b.t, timeout, name+" "+state, func() (bool, string) {
-		last = b.status()[name]
+	waitFor(t, timeout, name+" "+state, func() (bool, string) {
+		last = b.status(t)[name]
 		ok := last.State == state && (state != "running" || last.PID != nil)
 		return ok, fmt.Sprintf("%+v", last)
 	})
@@ -422,10 +426,10 @@ func (b *box) waitState(name, state string, timeout time.Duration) svcStatus {
 }
 
 // waitHealthy waits for `ctl health` to answer 0.
-func (b *box) waitHealthy(timeout time.Duration) {
-	b.t.Helper()
-	waitFor(b.t, timeout, "ctl health = 0", func() (bool, string) {
-		r := b.ctl("health")
+func (b *box) waitHealthy(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, "ctl health = 0", func() (bool, string) {
+		r := b.ctl(t, "health")
 		return r.code == 0, fmt.Sprintf("exit %d: %s%s", r.code, r.stdout, r.stderr)
 	})
 }
@@ -439,10 +443,10 @@ type proc struct {
 
 // procs lists every process in the box's PID namespace by namespace
 // membership, so it sees orphans and zombies that ctl status cannot.
-func (b *box) procs() []proc {
+func (b *box) procs(t *testing.T) []proc {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	var ps []proc
 	for _, e := range ents {
@@ -496,24 +500,24 @@ func readProc(pid int) (proc, bool) {
 }
 
 // hostPID maps a pid seen inside the box (ctl status) to the host's.
-func (b *box) hostPID(nsPID int) int {
-	b.t.Helper()
-	for _, p := range b.procs() {
+func (b *box) hostPID(t *testing.T, nsPID int) int {
+	t.Helper()
+	for _, p := range b.procs(t) {
 		if p.nsPID == nsPID {
 			return p.hostPID
 		}
 	}
-	b.t.Fatalf("no process with pid %d in the box", nsPID)
+	t.Fatalf("no process with pid %d in the box", nsPID)
 	return 0
 }
 
 // waitNoZombies waits until no process of the box is a zombie. A zombie may
 // exist for a moment between an exit and the reaper's wait4, never longer.
-func (b *box) waitNoZombies(timeout time.Duration) {
-	b.t.Helper()
-	waitFor(b.t, timeout, "no zombie in the box", func() (bool, string) {
+func (b *box) waitNoZombies(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, "no zombie in the box", func() (bool, string) {
 		var z []string
-		for _, p := range b.procs() {
+		for _, p := range b.procs(t) {
 			if p.state == 'Z' {
 				z = append(z, fmt.Sprintf("pid %d (%s) ppid %d", p.nsPID, p.comm, p.ppid))
 			}

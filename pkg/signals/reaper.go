@@ -76,7 +76,8 @@ type Child struct {
 
 // NewReaper starts the reaper goroutine. When supervise is not PID 1 it
 // makes itself a child subreaper so that orphans still come to it, and says
-// so once through Logf.
+// so once through Logf. It also marks inherited descriptors close-on-exec
+// (CloseOnExecInherited), since every child is started through it.
 func NewReaper(opts ReaperOptions) (*Reaper, error) {
 	if opts.Sweep <= 0 {
 		opts.Sweep = time.Second
@@ -85,6 +86,9 @@ func NewReaper(opts ReaperOptions) (*Reaper, error) {
 		if err := becomeSubreaper(opts.Logf); err != nil {
 			return nil, err
 		}
+	}
+	if err := CloseOnExecInherited(); err != nil {
+		return nil, fmt.Errorf("reaper: %w", err)
 	}
 	r := &Reaper{
 		children: make(map[int]*Child),
