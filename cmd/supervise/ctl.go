@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/supervise/supervise/internal/config"
 	"github.com/supervise/supervise/internal/control"
 )
 
@@ -58,7 +59,7 @@ func ctlSocket(flag, cfgFile string) (string, error) {
 		return env, nil
 	}
 	if cfgFile != "" {
-		cfg, err := loadConfig(cfgFile)
+		cfg, err := config.Load(cfgFile)
 		if err != nil {
 			return "", err
 		}

@@ -74,7 +74,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 			return fail("--grep: %v", err)
 		}
 	}
-	cfg, err := loadConfig(*cfgFile)
+	cfg, err := config.Load(*cfgFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "supervise logs: %v\n", err)
 		return exitFail

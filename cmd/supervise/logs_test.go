@@ -194,3 +194,35 @@ func TestLogsUsage(t *testing.T) {
 }
 
 func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+func TestLogsAndCtlWithConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "ctl.sock")
+	conf := filepath.Join(dir, "services.conf")
+	os.WriteFile(conf, []byte("[supervise]\nlog_dir = "+dir+"\ncontrol = "+sock+"\n\n[service web]\ncommand = sleep 1000\n"), 0o644)
+	writeArchive(t, filepath.Join(dir, "web.log.1.gz"), "from the archive\n")
+	writeArchive(t, filepath.Join(dir, "web.log"), "live one\nlive two\n")
+
+	var out, errb bytes.Buffer
+	if code := run([]string{"logs", "web", "-c", conf, "-n", "2"}, &out, &errb); code != 0 || out.String() != "live one\nlive two\n" {
+		t.Fatalf("logs -n 2: %d %q %q", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"logs", "-c", conf, "web", "--grep", "archive"}, &out, &errb); code != 0 || out.String() != "from the archive\n" {
+		t.Fatalf("logs --grep: %d %q %q", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"logs", "-c", conf, "nope"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), `no such log "nope"`) {
+		t.Fatalf("logs nope: %d %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"logs", "-c", filepath.Join(dir, "missing.conf"), "web"}, &out, &errb); code != 1 {
+		t.Fatalf("missing config: %d %q", code, errb.String())
+	}
+	// ctl -c takes the socket from the config.
+	t.Setenv("SUPERVISE_SOCKET", "")
+	errb.Reset()
+	if code := run([]string{"ctl", "-c", conf, "status"}, &out, &errb); code != 3 || !strings.Contains(errb.String(), sock) {
+		t.Fatalf("ctl -c without a supervisor: %d %q", code, errb.String())
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/supervise/supervise/pkg/sink/archive"
 )
 
 // Filter appends to dst the lines of chunk (whole lines, as a Follower
@@ -57,8 +59,8 @@ func LiveFiles(pattern string) ([]string, error) {
 
 func isArchiveOfAny(name string, live map[string]bool) bool {
 	for l := range live {
-		if l != name && strings.HasPrefix(name, l) {
-			if _, _, ok := parseArchive(name[len(l):]); ok {
+		if l != name && filepath.Dir(l) == filepath.Dir(name) {
+			if _, ok := archive.Parse(filepath.Base(l), filepath.Base(name)); ok {
 				return true
 			}
 		}

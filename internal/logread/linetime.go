@@ -61,3 +61,12 @@ func unixTime(tok string) (time.Time, bool) {
 	}
 	return time.Unix(sec, nsec), true
 }
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
