@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/supervise/supervise/internal/control"
 	"github.com/supervise/supervise/internal/control/controltest"
 	"github.com/supervise/supervise/pkg/procs"
@@ -38,6 +40,9 @@ func ctl(args ...string) (int, string, string) {
 }
 
 func TestCtlCommand(t *testing.T) {
+	// Registered first, so it runs after the server's cleanup.
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 	path, fake := serveFake(t)
 	code, out, errs := ctl("--socket", path, "status", "--json")
 	var rows []map[string]any

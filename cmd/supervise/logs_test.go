@@ -12,6 +12,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"go.uber.org/goleak"
 
 	"github.com/supervise/supervise/internal/config"
 	"github.com/supervise/supervise/internal/logread"
@@ -131,6 +132,7 @@ func TestLogsNoSuchLog(t *testing.T) {
 }
 
 func TestLogsFollow(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	cfg := logsConfig(t)
 	paths, _ := logPaths(cfg, "web")
 	r, w, _ := os.Pipe()
