@@ -26,7 +26,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	cfgFile := fs.StringP("config", "c", defaultConfig, "services.conf naming the log")
 	follow := fs.BoolP("follow", "f", false, "keep printing new lines, across rotations")
-	lines := fs.IntP("lines", "n", -1, "print only the last N lines (default: all)")
+	lines := fs.IntP("lines", "n", 0, "print only the last N lines (default: all)")
 	since := fs.String("since", "", "only lines from T on: RFC 3339, \"2026-11-28 21:45\", or a duration ago such as 1h")
 	until := fs.String("until", "", "only lines up to T (same forms as --since)")
 	grep := fs.String("grep", "", "only lines matching this regular expression (Go RE2 syntax)")
@@ -51,9 +51,12 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		return fail("need exactly one NAME, got %d", fs.NArg())
 	}
 	now := time.Now()
-	q := logread.Query{Lines: *lines, KeepLive: *follow}
-	if fs.Changed("lines") && *lines < 0 {
-		return fail("-n must not be negative")
+	q := logread.Query{Lines: -1, KeepLive: *follow}
+	if fs.Changed("lines") {
+		if *lines < 0 {
+			return fail("-n must not be negative")
+		}
+		q.Lines = *lines
 	}
 	var err error
 	if *since != "" {
