@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/supervise/supervise/internal/config"
 	"github.com/supervise/supervise/internal/logread"
+	"github.com/supervise/supervise/pkg/sink"
 )
 
 const defaultConfig = "/etc/supervise/services.conf"
@@ -103,7 +103,7 @@ func logPaths(cfg *config.Config, name string) ([]string, error) {
 			if !s.Log.StderrSeparate {
 				return nil, fmt.Errorf("no such log %q: service %s has stderr = merge", name, s.Name)
 			}
-			return serviceLog(s, name, filepath.Join(filepath.Dir(s.Log.Path), s.Name+".err.log"))
+			return serviceLog(s, name, sink.ErrPath(s.Log.Path))
 		}
 	}
 	for _, l := range cfg.Logfiles {
