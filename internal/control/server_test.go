@@ -537,3 +537,20 @@ func appendTo(t *testing.T, p, s string) {
 	f.WriteString(s)
 	f.Close()
 }
+
+func TestAbuseReportsAreRateLimited(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	var events []string
+	s := &Server{now: func() time.Time { return clock }, Logf: func(f string, a ...any) { events = append(events, fmt.Sprintf(f, a...)) }}
+	for range 3 {
+		s.abuse("control: refused connection: %s", "x")
+	}
+	if len(events) != 1 {
+		t.Fatalf("events %q", events)
+	}
+	clock = clock.Add(2 * time.Second)
+	s.abuse("control: refused connection: %s", "y")
+	if len(events) != 2 || !strings.Contains(events[1], "y (and 2 similar in the last second)") {
+		t.Fatalf("events %q", events)
+	}
+}
