@@ -403,6 +403,7 @@ func TestConnectionLimit(t *testing.T) {
 
 func TestManyClientsWhileBackendChurns(t *testing.T) {
 	h := start(t, nil)
+	h.fake.Set(procs.Status{Name: "churn", State: procs.StateStarting})
 	stop := make(chan struct{})
 	churned := make(chan struct{})
 	go func() {
