@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -114,6 +115,11 @@ func (s *Server) tail(conn net.Conn, req Request) error {
 			f.Close()
 			return s.fail(conn, err)
 		}
+		if short := n - bytes.Count(data, []byte{'\n'}); short > 0 {
+			// Just after a rotation the live file is nearly empty: the
+			// rest of the last n lines is in the newest archives.
+			data = append(archiveTail(path, short), data...)
+		}
 		if err := s.sendData(conn, data); err != nil {
 			f.Close()
 			return err
@@ -156,4 +162,19 @@ func (s *Server) sendData(conn net.Conn, data []byte) error {
 		data = data[n:]
 	}
 	return nil
+}
+
+// archiveTail returns the last n lines of a log's archives; a log whose
+// archives cannot be read just contributes nothing.
+func archiveTail(live string, n int) []byte {
+	segs, err := logread.Segments(live)
+	if err != nil {
+		return nil
+	}
+	if len(segs) > 0 && segs[len(segs)-1].Live {
+		segs = segs[:len(segs)-1]
+	}
+	var buf bytes.Buffer
+	logread.Read(&buf, segs, logread.Query{Lines: n}, func(error) {})
+	return buf.Bytes()
 }

@@ -455,6 +455,16 @@ func TestTail(t *testing.T) {
 	if code, out, _ := h.ctl("tail", "web"); code != 0 || out != "1\n2\n3\n4\n5\n" {
 		t.Fatalf("tail: %d %q", code, out)
 	}
+	// Right after a rotation, the rest comes from the archives.
+	os.WriteFile(filepath.Join(h.dir, "worker.log.2"), []byte("w1\nw2\n"), 0o644)
+	os.WriteFile(filepath.Join(h.dir, "worker.log.1"), []byte("w3\n"), 0o644)
+	os.WriteFile(filepath.Join(h.dir, "worker.log"), []byte("w4\n"), 0o644)
+	if code, out, _ := h.ctl("tail", "-n", "3", "worker"); code != 0 || out != "w2\nw3\nw4\n" {
+		t.Fatalf("tail across the rotation: %d %q", code, out)
+	}
+	for _, f := range []string{"worker.log", "worker.log.1", "worker.log.2"} {
+		os.Remove(filepath.Join(h.dir, f))
+	}
 	if code, _, errs := h.ctl("tail", "backup"); code != 1 || !strings.Contains(errs, "no log file") {
 		t.Fatalf("tail of a service without a log: %d %q", code, errs)
 	}
