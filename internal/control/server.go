@@ -93,6 +93,10 @@ type Server struct {
 // >= 0. A stale socket left by a crashed run is replaced; a socket another
 // live process listens on, or a file that is not a socket, is an error.
 func NewServer(path string, gid int, b Backend) (*Server, error) {
+	// A container's /run/supervise/ may not exist yet.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
 	if err := clearStale(path); err != nil {
 		return nil, err
 	}

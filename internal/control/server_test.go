@@ -292,6 +292,12 @@ func TestNoSupervisor(t *testing.T) {
 	if code := Run(context.Background(), stale, req, &out, &errb); code != ExitNoSupervisor || !strings.Contains(errb.String(), stale) {
 		t.Fatalf("stale socket: exit %d %q", code, errb.String())
 	}
+	// A missing directory is created.
+	deep, err := NewServer(filepath.Join(dir, "run", "supervise", "s.sock"), -1, controltest.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep.Close()
 	// A supervisor can then start there.
 	srv, err := NewServer(stale, -1, controltest.New())
 	if err != nil {
