@@ -50,6 +50,7 @@ const (
 	DefaultReadTimeout  = 10 * time.Second // to send a request after connecting or the previous response
 	DefaultWriteTimeout = 10 * time.Second // for the client to take each response line
 	tailChunk           = 256 << 10        // bytes of log per tail response
+	maxSockPath         = 107              // sun_path holds 108 bytes with the NUL
 )
 
 // Server serves the control socket. Set the exported fields, if at all,
@@ -103,6 +104,9 @@ func NewServer(path string, gid int, b Backend) (*Server, error) {
 	// Listen on a temporary name and rename into place, so the socket is
 	// never reachable with the wrong mode or group.
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
+	if len(tmp) > maxSockPath {
+		return nil, fmt.Errorf("control: socket path %s is too long: unix sockets allow %d bytes, and %d of them are taken by a temporary suffix", path, maxSockPath, len(tmp)-len(path))
+	}
 	if err := removeSocket(tmp); err != nil {
 		return nil, err
 	}

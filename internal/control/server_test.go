@@ -292,6 +292,10 @@ func TestNoSupervisor(t *testing.T) {
 	if code := Run(context.Background(), stale, req, &out, &errb); code != ExitNoSupervisor || !strings.Contains(errb.String(), stale) {
 		t.Fatalf("stale socket: exit %d %q", code, errb.String())
 	}
+	long := filepath.Join(dir, strings.Repeat("x", 100)+".sock")
+	if _, err := NewServer(long, -1, controltest.New()); err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Fatalf("long path: %v", err)
+	}
 	// A missing directory is created.
 	deep, err := NewServer(filepath.Join(dir, "run", "supervise", "s.sock"), -1, controltest.New())
 	if err != nil {
