@@ -25,7 +25,7 @@ func LineTime(line []byte) (t time.Time, ok bool) {
 	tok := string(line[:sp])
 	if len(tok) >= len("2006-01-02T15:04:05Z") && tok[4] == '-' {
 		t, err := time.Parse(time.RFC3339Nano, tok)
-		return t, err == nil
+		return t, err == nil && !t.IsZero() // year 1 would read as "no timestamp"
 	}
 	return unixTime(tok)
 }

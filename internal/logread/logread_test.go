@@ -479,3 +479,21 @@ func TestLiveFiles(t *testing.T) {
 		t.Fatalf("a plain path not yet created: %v", got)
 	}
 }
+
+func FuzzLineTime(f *testing.F) {
+	for _, s := range []string{"2026-11-28T21:45:00.123Z x", "1795902300.123 x", "123456789 ", "2026-1-1T x", "9999999999999 x", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		ts, ok := LineTime(line)
+		if ok && ts.IsZero() {
+			t.Fatalf("%q: ok with a zero time", line)
+		}
+		// Filtering never loses or invents bytes of a selected line.
+		q := Query{Since: time.Unix(0, 0)}
+		out := q.Filter(nil, append(line, '\n'))
+		if len(out) != 0 && !bytes.Equal(out, append(line, '\n')) && !bytes.Contains(line, []byte{'\n'}) {
+			t.Fatalf("%q filtered to %q", line, out)
+		}
+	})
+}
