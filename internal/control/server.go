@@ -50,6 +50,8 @@ const (
 	DefaultReadTimeout  = 10 * time.Second // to send a request after connecting or the previous response
 	DefaultWriteTimeout = 10 * time.Second // for the client to take each response line
 	tailChunk           = 256 << 10        // bytes of log per tail response
+	maxTailLines        = 100000           // tail -n; `supervise logs` reads more without the supervisor
+	maxTailBytes        = 16 << 20         // what one tail may hold in the supervisor's memory
 	maxSockPath         = 107              // sun_path holds 108 bytes with the NUL
 )
 

@@ -159,6 +159,7 @@ func TestVerbs(t *testing.T) {
 		{[]string{"health", "x"}, 2, nil, "no arguments", nil},
 		{[]string{"tail"}, 2, nil, "exactly one", nil},
 		{[]string{"tail", "-n", "-3", "web"}, 2, nil, "negative", nil},
+		{[]string{"tail", "-n", "100001", "web"}, 2, nil, "supervise logs", nil},
 		{[]string{"status", "bad/name"}, 2, nil, "invalid name", nil},
 		{[]string{"tail", "-h"}, 0, []string{"Usage: supervise ctl tail", "--follow"}, "", nil},
 	}
@@ -466,10 +467,14 @@ func TestTail(t *testing.T) {
 		t.Fatalf("tail: %d %q", code, out)
 	}
 	// Right after a rotation, the rest comes from the archives.
-	os.WriteFile(filepath.Join(h.dir, "worker.log.2"), []byte("w1\nw2\n"), 0o644)
-	os.WriteFile(filepath.Join(h.dir, "worker.log.1"), []byte("w3\n"), 0o644)
+	// Only the newest archive is read, not the whole history.
+	os.WriteFile(filepath.Join(h.dir, "worker.log.2"), []byte("w0\nw1\n"), 0o644)
+	os.WriteFile(filepath.Join(h.dir, "worker.log.1"), []byte("w2\nw3\n"), 0o644)
 	os.WriteFile(filepath.Join(h.dir, "worker.log"), []byte("w4\n"), 0o644)
-	if code, out, _ := h.ctl("tail", "-n", "3", "worker"); code != 0 || out != "w2\nw3\nw4\n" {
+	if code, out, _ := h.ctl("tail", "-n", "2", "worker"); code != 0 || out != "w3\nw4\n" {
+		t.Fatalf("tail across the rotation: %d %q", code, out)
+	}
+	if code, out, _ := h.ctl("tail", "-n", "5", "worker"); code != 0 || out != "w2\nw3\nw4\n" {
 		t.Fatalf("tail across the rotation: %d %q", code, out)
 	}
 	for _, f := range []string{"worker.log", "worker.log.1", "worker.log.2"} {

@@ -321,7 +321,7 @@ func TestLastLines(t *testing.T) {
 	}
 	for _, c := range cases {
 		f, _ := os.Open(p)
-		got, err := LastLines(f, c.n)
+		got, err := LastLines(f, c.n, 0)
 		off, _ := f.Seek(0, 1)
 		f.Close()
 		if err != nil || string(got) != c.want {
@@ -331,11 +331,29 @@ func TestLastLines(t *testing.T) {
 			t.Errorf("LastLines(%d) left offset %d", c.n, off)
 		}
 	}
+	// The byte limit keeps whole lines only.
+	for _, c := range []struct {
+		max  int64
+		want string
+	}{
+		{3, "l4\n"},
+		{6, "l3\nl4\n"},
+		{100, "l3\nl4\n"},
+		{2, ""},
+		{int64(len(content)), "l1\n" + long + "\nl3\nl4\n"},
+	} {
+		f, _ := os.Open(p)
+		got, err := LastLines(f, 10, c.max)
+		f.Close()
+		if err != nil || string(got) != c.want {
+			t.Errorf("LastLines(10, max %d) = %.40q, %v; want %.40q", c.max, got, err, c.want)
+		}
+	}
 	empty := filepath.Join(dir, "e.log")
 	os.WriteFile(empty, nil, 0o644)
 	f, _ := os.Open(empty)
 	defer f.Close()
-	if got, err := LastLines(f, 5); err != nil || len(got) != 0 {
+	if got, err := LastLines(f, 5, 0); err != nil || len(got) != 0 {
 		t.Fatal(got, err)
 	}
 }
