@@ -375,6 +375,8 @@ func testShutdown(t *testing.T, b *box) {
 		c, _ := filepath.Glob(filepath.Join(b.env["CKPT_DIR"], "ckpt-*.pt"))
 		return len(c) > 0, "none yet"
 	})
+	errPath := filepath.Join(b.dir, "supervise.stderr")
+	before, _ := os.ReadFile(errPath)
 	b.signal(t, syscall.SIGTERM)
 	code, elapsed := b.wait(t, 60*time.Second)
 	t.Logf("SIGTERM to PID 1: supervise exited %d after %v", code, elapsed.Round(time.Millisecond))
@@ -397,7 +399,8 @@ func testShutdown(t *testing.T, b *box) {
 	} else if _, err := os.Stat(m[2]); err != nil {
 		t.Errorf("SIGTERM checkpoint: %v", err)
 	}
-	stderr, _ := os.ReadFile(filepath.Join(b.dir, "supervise.stderr"))
+	stderr, _ := os.ReadFile(errPath)
+	stderr = stderr[min(len(before), len(stderr)):] // only what the shutdown printed
 	for _, name := range []string{"sshd", "jupyter", "train"} {
 		if !regexp.MustCompile(`(?m)^supervise: \S+ exited ` + name + `\b`).Match(stderr) {
 			t.Errorf("supervise's stderr has no exited line for %s after SIGTERM", name)
