@@ -1,12 +1,60 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/supervise/supervise/internal/config"
 )
 
-// runCheck is not built yet; its owner replaces this file.
+// runCheck validates a config: every error on stderr and exit 1, or the
+// resolved plan on stdout and exit 0.
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "supervise: check: not implemented yet")
-	return exitFail
+	return check(args, stdout, stderr, time.Now)
+}
+
+// check is runCheck with the clock injected, so tests can pin the next runs
+// of schedules.
+func check(args []string, stdout, stderr io.Writer, now func() time.Time) int {
+	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	file := fs.StringP("config", "c", config.DefaultPath, "config file")
+	help := fs.BoolP("help", "h", false, "show this help")
+	checkUsage := func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: supervise check [-c FILE]\n\nValidate FILE; print every error as FILE:LINE: message (exit 1),\nor the resolved plan: start order, commands, users, logs, rotation, next runs (exit 0).\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "supervise check: %v\n", err)
+		checkUsage(stderr)
+		return exitUsage
+	}
+	if *help {
+		checkUsage(stdout)
+		return exitOK
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "supervise check: unexpected argument %q\n", fs.Arg(0))
+		checkUsage(stderr)
+		return exitUsage
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			fmt.Fprintln(stderr, errs.Error())
+			fmt.Fprintf(stderr, "supervise check: %d error(s) in %s\n", len(errs), *file)
+		} else {
+			fmt.Fprintf(stderr, "supervise check: %v\n", err)
+		}
+		return exitFail
+	}
+	if err := cfg.WritePlan(stdout, now()); err != nil {
+		fmt.Fprintf(stderr, "supervise check: write plan: %v\n", err)
+		return exitFail
+	}
+	return exitOK
 }

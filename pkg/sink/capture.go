@@ -1,0 +1,260 @@
+package sink
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
+	"github.com/supervise/supervise/internal/config"
+)
+
+// pipeSize is requested for each capture pipe so that a burst survives a
+// short stall of the reader (a rotation, a slow disk) without blocking the
+// service; the kernel may grant less.
+const pipeSize = 1 << 20
+
+// Capture is one run of a service: the child's stdout and stderr, and the
+// goroutines reading the other ends into the log.
+type Capture struct {
+	Stdout, Stderr *os.File // the child's ends; the same tty file when tty
+
+	log     *Log
+	readers []*reader
+	wg      sync.WaitGroup // one per reader
+	done    chan struct{}  // closed when every reader has finished
+
+	childOnce sync.Once
+	stopOnce  sync.Once
+}
+
+// Attach creates fresh pipes, or a pty, for one run of the service and
+// starts reading them. With tty the child gets the pty's tty side as both
+// stdout and stderr (the caller sets Setsid and Setctty), in the window size
+// of supervise's terminal, or 80x24.
+func (l *Log) Attach(tty bool) (*Capture, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, ErrClosed
+	}
+	c := &Capture{log: l, done: make(chan struct{})}
+	if tty {
+		master, t, err := openPTY()
+		if err != nil {
+			return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
+		}
+		c.Stdout, c.Stderr = t, t
+		c.readers = []*reader{{c: c, f: master}}
+	} else {
+		or, ow, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
+		}
+		er, ew, err := os.Pipe()
+		if err != nil {
+			or.Close()
+			ow.Close()
+			return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
+		}
+		for _, r := range []*os.File{or, er} {
+			growPipe(r)
+		}
+		// Fd switches the child's ends to blocking mode: a child must not
+		// inherit an O_NONBLOCK stdout (Python would fail with EAGAIN).
+		ow.Fd()
+		ew.Fd()
+		c.Stdout, c.Stderr = ow, ew
+		c.readers = []*reader{{c: c, f: or}, {c: c, f: er, stderr: true}}
+	}
+	l.captures[c] = struct{}{}
+	c.wg.Add(len(c.readers))
+	for _, r := range c.readers {
+		r.fr.name = l.name
+		r.fr.sink = r.flush
+		go r.run()
+	}
+	go func() {
+		c.wg.Wait()
+		l.mu.Lock()
+		delete(l.captures, c)
+		l.mu.Unlock()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+func growPipe(f *os.File) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)
+	})
+}
+
+// openPTY opens a pty pair, sized like supervise's terminal (80x24 when
+// stdout is not one), with ONLCR off so that lines keep "\n" endings.
+func openPTY() (master, tty *os.File, err error) {
+	master, tty, err = pty.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	ws := &pty.Winsize{Rows: 24, Cols: 80}
+	if w, err := unix.IoctlGetWinsize(1, unix.TIOCGWINSZ); err == nil && w.Row > 0 && w.Col > 0 {
+		ws = &pty.Winsize{Rows: w.Row, Cols: w.Col}
+	}
+	// Only the tty side is touched through Fd (which makes a file
+	// blocking); the master must stay pollable so Close can interrupt it.
+	fail := func(err error) (*os.File, *os.File, error) {
+		master.Close()
+		tty.Close()
+		return nil, nil, err
+	}
+	if err := pty.Setsize(tty, ws); err != nil {
+		return fail(err)
+	}
+	fd := int(tty.Fd())
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return fail(err)
+	}
+	t.Oflag &^= unix.ONLCR
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
+		return fail(err)
+	}
+	if err := master.SetReadDeadline(time.Time{}); err != nil {
+		return fail(fmt.Errorf("pty master does not support deadlines: %w", err))
+	}
+	return master, tty, nil
+}
+
+// CloseChildEnds closes supervise's copies of the child's ends; procs
+// calls it right after the child started, so that EOF comes when the child
+// (and whatever it forked) has closed them.
+func (c *Capture) CloseChildEnds() {
+	c.childOnce.Do(func() {
+		c.Stdout.Close()
+		if c.Stderr != c.Stdout {
+			c.Stderr.Close()
+		}
+	})
+}
+
+// Done is closed when every stream reached EOF (EIO on a pty master counts
+// as EOF) and all lines were written.
+func (c *Capture) Done() <-chan struct{} { return c.done }
+
+// Close is for when the drain deadline passed (a grandchild still holds the
+// pipe) or the log closes: stop reading, write any partial line with a
+// newline added, close the pipes, and return when that is done.
+func (c *Capture) Close() {
+	c.stopOnce.Do(func() {
+		c.CloseChildEnds()
+		for _, r := range c.readers {
+			// Wakes a blocked Read with os.ErrDeadlineExceeded; on a
+			// reader that already finished this reports ErrClosed.
+			_ = r.f.SetReadDeadline(time.Unix(1, 0))
+		}
+	})
+	<-c.done
+}
+
+// reader reads one stream of a capture.
+type reader struct {
+	c      *Capture
+	f      *os.File // supervise's end: pipe read end or pty master
+	stderr bool
+	buf    []byte // pending partial line at the front, then room to read
+	fr     framer
+	now    time.Time
+}
+
+func (r *reader) run() {
+	defer r.c.wg.Done()
+	defer r.f.Close()
+	n := 0
+	for {
+		pol := r.c.log.route.Load().pol
+		if need := readSize + maxLineOf(pol) + 1; len(r.buf) < need {
+			nb := make([]byte, need)
+			copy(nb, r.buf[:n])
+			r.buf = nb
+		}
+		k, err := r.f.Read(r.buf[n:])
+		if k > 0 {
+			n = r.consume(n, n+k)
+		}
+		if err != nil {
+			// io.EOF, EIO from a pty master whose tty side is closed,
+			// or the deadline set by Close: the stream is over either
+			// way. A partial last line is written with a newline.
+			if n > 0 {
+				r.buf[n] = '\n'
+				r.consume(n, n+1)
+			}
+			return
+		}
+	}
+}
+
+// consume handles buf[:end], of which buf[old:end] was just read, and
+// returns the length of the partial line it moved to the front of buf.
+func (r *reader) consume(old, end int) int {
+	rt := r.c.log.route.Load()
+	pol := rt.pol
+	if pol.Mode != config.LogFile && pol.Mode != config.LogConsole && !pol.Console {
+		return 0 // log = off: drain and discard
+	}
+	r.now = r.c.log.m.now()
+	data := r.buf[:end]
+	if plain(pol) {
+		// Fast path: one write up to the last newline, no copy, no
+		// per-line work. Only the first line can be longer than max_line
+		// (it continues the pending partial line), so only it is checked.
+		last := bytes.LastIndexByte(data[old:], '\n')
+		if last < 0 {
+			if end <= maxLineOf(pol) {
+				return end
+			}
+		} else if first := old + bytes.IndexByte(data[old:], '\n'); first <= maxLineOf(pol) {
+			last += old
+			r.write(data[:last+1])
+			return copy(r.buf, data[last+1:])
+		}
+	}
+	r.fr.begin(pol, r.now)
+	rest := r.fr.frame(data)
+	return copy(r.buf, rest)
+}
+
+// flush is the framer's sink.
+func (r *reader) flush(out, console []byte) {
+	if len(out) > 0 {
+		r.write(out)
+	}
+	if len(console) > 0 {
+		r.c.log.m.console.push(slices.Clone(console))
+	}
+}
+
+// write hands whole lines to the stream's output. If Update replaced the
+// output meanwhile, the lines go to the new one.
+func (r *reader) write(p []byte) {
+	for try := 0; try < 3; try++ {
+		rt := r.c.log.route.Load()
+		o := rt.out
+		if r.stderr {
+			o = rt.err
+		}
+		if o == nil || o.write(p, r.now) != errClosed {
+			return
+		}
+	}
+}

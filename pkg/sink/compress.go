@@ -1,0 +1,339 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
+
+	"github.com/supervise/supervise/internal/config"
+	"github.com/supervise/supervise/pkg/sink/archive"
+)
+
+// worker is the Manager's one background goroutine for compression and
+// retention. Capture readers never wait for it: rotation only marks the
+// output dirty and wakes it (a channel of one slot), so its queue is bounded
+// by the number of logs.
+func (m *Manager) worker() {
+	defer m.wg.Done()
+	var c compressor
+	defer c.close()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-m.wake:
+		}
+		for _, l := range m.openLogs() {
+			for _, o := range l.route.Load().outputs() {
+				if m.ctx.Err() != nil {
+					return
+				}
+				if o.dirty.Swap(false) {
+					m.maintain(o, &c)
+				}
+			}
+		}
+	}
+}
+
+// maintain prunes, then compresses the archives of one output that should
+// be, one at a time, pruning again after each (compression shrinks them).
+func (m *Manager) maintain(o *output, c *compressor) {
+	o.retain(m.now())
+	for m.ctx.Err() == nil {
+		a, ok := o.nextCompressible()
+		if !ok {
+			break
+		}
+		if err := o.compressOne(m.ctx, c, a); err != nil {
+			if m.ctx.Err() == nil {
+				o.setErr(err)
+			}
+			break
+		}
+		o.retain(m.now())
+	}
+}
+
+// nextCompressible picks the oldest plain archive that the policy wants
+// compressed; with delay_compress the newest archive stays plain.
+func (o *output) nextCompressible() (fileArchive, bool) {
+	pol := o.pol.Load()
+	if pol.Compress == config.CompressNone {
+		return fileArchive{}, false
+	}
+	o.arcMu.Lock()
+	defer o.arcMu.Unlock()
+	as, err := o.archivesLocked()
+	if err != nil || len(as) == 0 {
+		return fileArchive{}, false
+	}
+	if pol.DelayCompress {
+		as = as[:len(as)-1]
+	}
+	for _, a := range as {
+		if a.Ext == "" {
+			return a, true
+		}
+	}
+	return fileArchive{}, false
+}
+
+// compressOne compresses one archive, following SPEC §4.3: write
+// ARCHIVE.gz.tmp, check the compressor's Close, fsync, rename, fsync the
+// directory, and only then unlink the plain archive. The archive is tracked
+// by inode: a rotation may shift its .N name while it is being compressed,
+// and the result is named after wherever it is at the end.
+func (o *output) compressOne(ctx context.Context, c *compressor, a fileArchive) (err error) {
+	pol := o.pol.Load()
+	ext := archive.ExtGzip
+	if pol.Compress == config.CompressZstd {
+		ext = archive.ExtZstd
+	}
+	mode := uint32(pol.FileMode.Perm())
+	if mode == 0 {
+		mode = 0o644
+	}
+	tmp := a.Name + ext + archive.ExtTemp
+
+	o.arcMu.Lock()
+	if o.dirClosed {
+		o.arcMu.Unlock()
+		return errClosed
+	}
+	sfd, err := unix.Openat(o.dirfd(), a.Name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		o.arcMu.Unlock()
+		if err == unix.ENOENT {
+			return nil // shifted or deleted since the listing; the next pass sees it
+		}
+		return fmt.Errorf("sink %s: compress %s: %w", o.log, a.Name, err)
+	}
+	src := os.NewFile(uintptr(sfd), a.Name)
+	defer src.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(sfd, &st); err != nil || st.Ino != a.ino || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		o.arcMu.Unlock()
+		o.dirty.Store(true) // another file has the name now; look again
+		return nil
+	}
+	dfd, err := unix.Openat(o.dirfd(), tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
+	if err == unix.EEXIST {
+		// A leftover of an abandoned attempt (its archive was renamed
+		// since); temp files are ours alone.
+		_ = unix.Unlinkat(o.dirfd(), tmp, 0)
+		dfd, err = unix.Openat(o.dirfd(), tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
+	}
+	o.arcMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("sink %s: compress %s: create %s: %w", o.log, a.Name, tmp, err)
+	}
+	dst := os.NewFile(uintptr(dfd), tmp)
+	committed := false
+	defer func() {
+		if !committed {
+			dst.Close()
+			o.arcMu.Lock()
+			if !o.dirClosed {
+				_ = unix.Unlinkat(o.dirfd(), tmp, 0)
+			}
+			o.arcMu.Unlock()
+		}
+	}()
+
+	if err := c.compress(ctx, pol.Compress, dst, src); err != nil {
+		return fmt.Errorf("sink %s: compress %s: %w", o.log, a.Name, err)
+	}
+	if err := applyModeOwner(dfd, mode, pol.FileOwner, nil); err != nil {
+		return fmt.Errorf("sink %s: compress %s: %w", o.log, tmp, err)
+	}
+	if err := dst.Sync(); err != nil {
+		return fmt.Errorf("sink %s: compress %s: fsync: %w", o.log, tmp, err)
+	}
+	if err := dst.Close(); err != nil {
+		return fmt.Errorf("sink %s: compress %s: close: %w", o.log, tmp, err)
+	}
+
+	o.arcMu.Lock()
+	defer o.arcMu.Unlock()
+	if o.dirClosed {
+		committed = true // the temp file stays for start-up recovery
+		return errClosed
+	}
+	cur, ok := o.nameOfLocked(a.ino)
+	if !ok {
+		return nil // retention or the disk guard deleted it meanwhile
+	}
+	// Keep the archive's time: max_age and the disk guard's "oldest
+	// first" must not restart the clock on compression.
+	_ = unix.UtimesNanoAt(o.dirfd(), tmp, []unix.Timespec{st.Atim, st.Mtim}, unix.AT_SYMLINK_NOFOLLOW)
+	final := cur + ext
+	err = unix.Renameat2(o.dirfd(), tmp, o.dirfd(), final, unix.RENAME_NOREPLACE)
+	if err == unix.EINVAL || err == unix.ENOSYS {
+		err = unix.Renameat(o.dirfd(), tmp, o.dirfd(), final)
+	}
+	if err != nil {
+		return fmt.Errorf("sink %s: compress: %w", o.log, &os.LinkError{Op: "rename", Old: tmp, New: final, Err: err})
+	}
+	committed = true
+	if err := unix.Fsync(o.dirfd()); err != nil {
+		return fmt.Errorf("sink %s: compress: fsync directory: %w", o.log, err)
+	}
+	if err := unix.Unlinkat(o.dirfd(), cur, 0); err != nil && err != unix.ENOENT {
+		return fmt.Errorf("sink %s: compress: unlink %s: %w", o.log, cur, err)
+	}
+	return nil
+}
+
+// nameOfLocked finds the current name of the plain archive with inode ino.
+func (o *output) nameOfLocked(ino uint64) (string, bool) {
+	as, err := o.archiveNamesLocked()
+	if err != nil {
+		return "", false
+	}
+	for _, a := range as {
+		if a.Ext == "" && o.inodeAtLocked(a.Name) == ino {
+			return a.Name, true
+		}
+	}
+	return "", false
+}
+
+// compressor holds reusable encoders for the worker goroutine.
+type compressor struct {
+	gz  *gzip.Writer
+	zs  *zstd.Encoder
+	buf []byte
+}
+
+// compressChunk bounds how long Close waits for an abandoned compression.
+const compressChunk = 256 << 10
+
+func (c *compressor) compress(ctx context.Context, kind config.Compression, dst io.Writer, src io.Reader) error {
+	var w io.WriteCloser
+	switch kind {
+	case config.CompressGzip:
+		if c.gz == nil {
+			gz, err := gzip.NewWriterLevel(dst, gzip.DefaultCompression)
+			if err != nil {
+				return err
+			}
+			c.gz = gz
+		} else {
+			c.gz.Reset(dst)
+		}
+		w = c.gz
+	case config.CompressZstd:
+		if c.zs == nil {
+			zs, err := zstd.NewWriter(dst, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
+			if err != nil {
+				return err
+			}
+			c.zs = zs
+		} else {
+			c.zs.Reset(dst)
+		}
+		w = c.zs
+	default:
+		return fmt.Errorf("unknown compression %d", kind)
+	}
+	if c.buf == nil {
+		c.buf = make([]byte, compressChunk)
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			w.Close()
+			return err
+		}
+		n, rerr := src.Read(c.buf)
+		if n > 0 {
+			if _, err := w.Write(c.buf[:n]); err != nil {
+				w.Close()
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			w.Close()
+			return rerr
+		}
+	}
+	// The compressor's Close writes the trailer; an error here means a
+	// truncated archive, which must never replace the plain one.
+	return w.Close()
+}
+
+func (c *compressor) close() {
+	if c.zs != nil {
+		c.zs.Close()
+	}
+}
+
+// retain applies keep, max_age and max_total, oldest archives first.
+func (o *output) retain(now time.Time) {
+	pol := o.pol.Load()
+	o.arcMu.Lock()
+	defer o.arcMu.Unlock()
+	as, err := o.archivesLocked()
+	if err != nil {
+		return
+	}
+	total := o.liveSize.Load()
+	for _, a := range as {
+		total += a.size
+	}
+	var kept int64
+	for i, a := range as {
+		tooMany := pol.Keep >= 0 && len(as)-i > pol.Keep
+		tooOld := pol.MaxAge > 0 && now.Sub(a.mtime) > pol.MaxAge
+		tooBig := pol.MaxTotal > 0 && total > pol.MaxTotal
+		if tooMany || tooOld || tooBig {
+			if err := unix.Unlinkat(o.dirfd(), a.Name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+				o.setErr(fmt.Errorf("sink %s: retention: unlink %s: %w", o.log, a.Name, err))
+				kept += a.size
+				continue
+			}
+			total -= a.size
+			continue
+		}
+		kept += a.size
+	}
+	o.archiveBytes.Store(kept)
+}
+
+// recover is start-up recovery (SPEC §4.3): remove unfinished compressions,
+// and the plain copy of an archive whose compressed copy was completed just
+// before a crash. Compression of the rest is left to the worker.
+func (o *output) recover() {
+	o.arcMu.Lock()
+	defer o.arcMu.Unlock()
+	if _, err := o.dir.Seek(0, 0); err != nil {
+		return
+	}
+	names, err := o.dir.Readdirnames(-1)
+	if err != nil {
+		return
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	for _, n := range names {
+		if archive.IsTemp(o.base, n) {
+			_ = unix.Unlinkat(o.dirfd(), n, 0)
+			continue
+		}
+		if a, ok := archive.Parse(o.base, n); ok && a.Ext == "" && (have[n+archive.ExtGzip] || have[n+archive.ExtZstd]) {
+			_ = unix.Unlinkat(o.dirfd(), n, 0)
+		}
+	}
+}
