@@ -59,6 +59,17 @@ func (s *Section) Get(key string) (string, bool) {
 	return "", false
 }
 
+// Replace sets the value of the last key line; false if there is none.
+func (s *Section) Replace(key, value string) bool {
+	for i := len(s.Lines) - 1; i >= 0; i-- {
+		if s.Lines[i].Key == key {
+			s.Lines[i].Value = value
+			return true
+		}
+	}
+	return false
+}
+
 // Note records something that could not be expressed.
 func (s *Section) Note(format string, args ...any) {
 	s.Lines = append(s.Lines, Line{Comment: NotePrefix + oneLine(fmt.Sprintf(format, args...))})

@@ -271,10 +271,6 @@ func addCronJob(c *Conf, file string, job cronJob, n int, env []envPair, shell s
 	}
 	for _, p := range env {
 		kv := p.Key + "=" + p.Value
-		if hasLiteralExpansion(kv) {
-			sec.Note("env %s: holds ${...}, which supervise would expand from its own environment (cron does not); set it another way (env_file)", kv)
-			continue
-		}
 		sec.Set("env", value(kv))
 	}
 }

@@ -381,9 +381,6 @@ func (lc *lrConverter) emit(paths []string, o *lrOpts, where string) {
 	found, unknown := detectReloads(o.postrotate)
 	for _, p := range paths {
 		sec := lc.c.NewSection("logfile", lrName(p))
-		if hasLiteralExpansion(p) {
-			sec.Note("path %s holds ${...}, which supervise would expand", p)
-		}
 		sec.Set("path", value(p))
 		lc.fill(sec, o, found, unknown)
 	}

@@ -17,14 +17,10 @@ func envRef(name string) string {
 	return string(refOpen) + name + string(refClose)
 }
 
-// hasLiteralExpansion reports whether s holds a "${" that is not one of our
-// references: our parser would expand it, the original program did not.
-func hasLiteralExpansion(s string) bool {
-	return strings.Contains(s, "${")
-}
-
-// renderRefs turns markers into ${VAR}.
+// renderRefs writes text for our parser's ${VAR} expansion: a literal "${"
+// becomes "$${" (the parser's escape for it) and markers become ${VAR}.
 func renderRefs(s string) string {
+	s = strings.ReplaceAll(s, "${", "$${")
 	s = strings.ReplaceAll(s, string(refOpen), "${")
 	return strings.ReplaceAll(s, string(refClose), "}")
 }
@@ -66,103 +62,64 @@ func needsQuotes(s string) bool {
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
+// isBlankRune also sees through the mark commandValue puts on escaped runes:
+// the parser's comment rule looks at the raw text.
+func isBlankRune(r rune) bool { return r == ' ' || r == '\t' || r == -' ' || r == -'\t' }
+
 // commandValue renders a command line that is in shell quoting syntax (what
 // SPEC §2 `command` splits) so that our config parser hands it over
-// unchanged: a literal "${" is broken up so it is not expanded, and a # or ;
-// after a blank is escaped so it does not start a comment. Each fix is
-// written in the quoting context where it occurs, so splitting the result
-// gives the same argv as splitting the input.
+// unchanged: a literal "${" is written "$${" so it is not expanded, and an
+// unquoted # or ; after a blank is escaped so it does not start a comment.
+// Quoted text needs no care: the parser's comment rule skips quotes.
 func commandValue(cmd string) string {
 	const (
 		bare = iota
 		single
 		double
 	)
-	in := []rune(strings.TrimSpace(cmd))
+	in := []rune(strings.TrimSpace(renderRefs(strings.NewReplacer("\n", " ", "\r", " ").Replace(cmd))))
 	var b strings.Builder
 	state := bare
-	prev := ' ' // the value starts after "= ", so it counts as after a blank
-	emit := func(r rune) {
-		b.WriteRune(r)
-		prev = r
-	}
-	// breakOut writes r so that it is not adjacent to what came before, in
-	// the current quoting context.
-	breakOut := func(r rune) {
+	for i, r := range in {
 		switch state {
 		case bare:
-			b.WriteRune('\\')
-		case single:
-			b.WriteString("''")
-		case double:
-			b.WriteString(`""`)
-		}
-		emit(r)
-	}
-	if len(in) > 0 && in[0] == '"' {
-		// A value that starts with " would be taken for a quoted value; an
-		// empty '' in front changes nothing for the shell splitter.
-		b.WriteString("''")
-		prev = '\''
-	}
-	for i := 0; i < len(in); i++ {
-		r := in[i]
-		if r == refOpen {
-			j := i + 1
-			for j < len(in) && in[j] != refClose {
-				j++
-			}
-			b.WriteString("${" + string(in[i+1:min(j, len(in))]) + "}")
-			prev = '}'
-			i = j
-			continue
-		}
-		if r == '\n' || r == '\r' {
-			r = ' '
-		}
-		if (r == '#' || r == ';') && (prev == ' ' || prev == '\t') {
-			breakOut(r)
-			continue
-		}
-		if r == '{' && prev == '$' {
-			breakOut(r)
-			continue
-		}
-		switch state {
-		case bare:
-			switch r {
-			case '\\':
-				// An escaped character is still checked against what precedes
-				// it in the raw text: the parser reads raw text.
-				emit(r)
-				if i+1 < len(in) && in[i+1] != refOpen && in[i+1] != '{' && in[i+1] != '#' && in[i+1] != ';' {
-					i++
-					emit(in[i])
+			switch {
+			case r == '\\':
+				// The escaped character is copied by the next iteration;
+				// mark it so it is not taken for a quote.
+				b.WriteRune(r)
+				if i+1 < len(in) {
+					in[i+1] = -in[i+1]
 				}
 				continue
-			case '\'':
+			case r < 0:
+				r = -r
+			case r == '\'':
 				state = single
-			case '"':
+			case r == '"':
 				state = double
+			case (r == '#' || r == ';') && (i == 0 || isBlankRune(in[i-1])):
+				b.WriteRune('\\')
 			}
 		case single:
 			if r == '\'' {
 				state = bare
 			}
 		case double:
-			switch r {
-			case '\\':
-				emit(r)
-				if i+1 < len(in) && in[i+1] != refOpen && in[i+1] != '{' && in[i+1] != '#' && in[i+1] != ';' {
-					i++
-					emit(in[i])
+			switch {
+			case r == '\\':
+				b.WriteRune(r)
+				if i+1 < len(in) {
+					in[i+1] = -in[i+1]
 				}
 				continue
-			case '"':
+			case r < 0:
+				r = -r
+			case r == '"':
 				state = bare
 			}
 		}
-		emit(r)
+		b.WriteRune(r)
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/supervise/supervise/internal/config"
 	"github.com/supervise/supervise/pkg/signals"
 )
 
@@ -63,7 +64,7 @@ func readSupervisordFile(ini *iniFile, file string, seen map[string]bool, depth 
 		ini.problems = append(ini.problems, fmt.Sprintf("%s:%d: [include] has no files=", file, inc.line))
 		return nil
 	}
-	here := filepath.Dir(file)
+	here := absDir(file)
 	expanded, err := pyFormat(filesVal, map[string]string{"here": here, "host_node_name": envRef("HOSTNAME")})
 	if err != nil {
 		ini.problems = append(ini.problems, fmt.Sprintf("%s:%d: [include] files: %v", file, inc.line, err))
@@ -178,7 +179,37 @@ func (sv *svConverter) convert() {
 			sv.c.Supervise.Note("[%s]: unknown supervisord section", s.name)
 		}
 	}
+	sv.splitSharedLogs()
 	sv.order()
+}
+
+// splitSharedLogs gives each process its own file where several write the
+// same one (numprocs with a fixed stdout_logfile): supervisord lets their
+// lines interleave in one file, supervise refuses two writers.
+func (sv *svConverter) splitSharedLogs() {
+	byPath := map[string][]*Section{}
+	var order []string
+	for _, s := range sv.services {
+		p, ok := s.sec.Get("log")
+		if !ok || p == "off" || p == "console" {
+			continue
+		}
+		if byPath[p] == nil {
+			order = append(order, p)
+		}
+		byPath[p] = append(byPath[p], s.sec)
+	}
+	for _, p := range order {
+		secs := byPath[p]
+		if len(secs) < 2 {
+			continue
+		}
+		for _, sec := range secs {
+			np := filepath.Join(filepath.Dir(p), sec.Name+".log")
+			sec.Replace("log", np)
+			sec.Note("log %s is shared by %d processes: supervise gives each its own file, %s", p, len(secs), np)
+		}
+	}
 }
 
 func keysOf(s *iniSection) string {
@@ -194,7 +225,7 @@ func keysOf(s *iniSection) string {
 }
 
 func (sv *svConverter) supervisord(s *iniSection) {
-	here := filepath.Dir(s.file)
+	here := absDir(s.file)
 	vars := map[string]string{"here": here, "host_node_name": envRef("HOSTNAME")}
 	sup, def := sv.c.Supervise, sv.c.Defaults
 	for _, k := range s.ord {
@@ -276,7 +307,7 @@ func (sv *svConverter) group(s *iniSection, name string) {
 }
 
 func (sv *svConverter) unixHTTPServer(s *iniSection) {
-	vars := map[string]string{"here": filepath.Dir(s.file), "host_node_name": envRef("HOSTNAME")}
+	vars := map[string]string{"here": absDir(s.file), "host_node_name": envRef("HOSTNAME")}
 	sup := sv.c.Supervise
 	mode := ""
 	group := ""
@@ -323,7 +354,7 @@ type svProgram struct {
 }
 
 func (sv *svConverter) program(s *iniSection, progName string) {
-	here := filepath.Dir(s.file)
+	here := absDir(s.file)
 	group := progName
 	groupPrio := -1
 	if g, ok := sv.groups[progName]; ok {
@@ -381,6 +412,12 @@ func (sv *svConverter) program(s *iniSection, progName string) {
 }
 
 func (sv *svConverter) process(s *iniSection, progName, procName string, vars map[string]string, groupPrio int) {
+	rawCmd, _ := s.get("command")
+	cmd, err := pyFormat(rawCmd, vars)
+	if err != nil {
+		sv.c.Supervise.Note("[program:%s] command: %v; program skipped", progName, err)
+		return
+	}
 	sec := sv.c.NewSection("service", procName)
 	if sec.Name != procName {
 		sec.Comment("[program:%s] process %s: renamed %s (names are [A-Za-z0-9_.-]+ and unique)", progName, procName, sec.Name)
@@ -422,7 +459,6 @@ func (sv *svConverter) process(s *iniSection, progName, procName string, vars ma
 		return n, true
 	}
 
-	cmd, _ := get("command")
 	cmd = strings.Join(strings.Fields(strings.ReplaceAll(cmd, "\n", " ")), " ")
 	sec.Set("command", commandValue(cmd))
 
@@ -442,10 +478,6 @@ func (sv *svConverter) process(s *iniSection, progName, procName string, vars ma
 	}
 	for _, p := range env {
 		kv := p.Key + "=" + p.Value
-		if hasLiteralExpansion(kv) {
-			sec.Note("env %s: holds a literal ${...} that supervise would expand from its own environment; set it another way (env_file)", kv)
-			continue
-		}
 		sec.Set("env", value(kv))
 	}
 
@@ -630,8 +662,11 @@ func (sv *svConverter) logs(sec *Section, get func(string) (string, bool), boolK
 				dir = "{log_dir}"
 			}
 			want := filepath.Join(dir, sec.Name+".err.log")
+			if out == destPath {
+				want = (&config.LogPolicy{Path: filepath.Clean(outV)}).ErrPath()
+			}
 			if filepath.Clean(errV) != want {
-				sec.Note("stderr_logfile = %s: supervise writes stderr to %s (NAME.err.log beside the log)", errV, want)
+				sec.Note("stderr_logfile = %s: supervise writes stderr to %s (beside the log, .err.log)", errV, want)
 			}
 		}
 	}
@@ -708,4 +743,12 @@ func (sv *svConverter) order() {
 			prev = names
 		}
 	}
+}
+
+// absDir is supervisord's %(here)s: the absolute directory of the file.
+func absDir(file string) string {
+	if abs, err := filepath.Abs(file); err == nil {
+		return filepath.Dir(abs)
+	}
+	return filepath.Dir(file)
 }
