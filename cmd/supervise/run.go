@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,6 +113,11 @@ func supervise(cfg *config.Config, path string, router *signals.Router, stdout, 
 		}
 	}()
 	b := &backend{sup: s, mgr: mgr, reaper: reaper, path: path, stderr: stderr}
+	// A minimal image may lack /run; the socket's directory is ours to make.
+	if err := os.MkdirAll(filepath.Dir(cfg.Supervise.Control), 0o755); err != nil {
+		logLine(stderr, "control: %v", err)
+		return exitFail
+	}
 	ctl, err := control.NewServer(cfg.Supervise.Control, cfg.Supervise.ControlGID, b)
 	if err != nil {
 		logLine(stderr, "%v", err)
@@ -150,8 +156,13 @@ func supervise(cfg *config.Config, path string, router *signals.Router, stdout, 
 				s.ShutdownSignal(ev.Signal)
 			case signals.Reload:
 				if err := b.reloadConfig(); err != nil {
-					logLine(stderr, "reload refused, nothing changed:")
-					printConfigErrors(stderr, err)
+					var invalid config.Errors
+					if errors.As(err, &invalid) {
+						logLine(stderr, "reload refused, nothing changed:")
+						printConfigErrors(stderr, err)
+					} else {
+						logLine(stderr, "reload: %v", err)
+					}
 				}
 			case signals.RotateAll:
 				if err := mgr.RotateAll(); err != nil {

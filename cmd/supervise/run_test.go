@@ -192,7 +192,7 @@ func (p *pid1) wait() int {
 }
 
 const pid1Header = `[supervise]
-control = DIR/sock
+control = DIR/run/sock
 log_dir = DIR/log
 shutdown_timeout = 10s
 `
@@ -327,7 +327,7 @@ command = sh -c 'echo up; exec sleep 1000'
 start_secs = 0
 `
 	p := startPID1(t, conf)
-	sock := filepath.Join(p.dir, "sock")
+	sock := filepath.Join(p.dir, "run", "sock")
 	p.waitLog("term", "on a tty")
 	p.waitLog("plain", "up")
 	p.waitFor(func() (int, bool) { _, err := os.Stat(sock); return 0, err == nil })
@@ -368,5 +368,50 @@ start_secs = 0
 	ctlDo(t, sock, "shutdown")
 	if code := p.wait(); code != 0 {
 		t.Errorf("exit %d after ctl shutdown, want 0\n%s", code, p.stderr())
+	}
+}
+
+// TestPID1HUPReload: HUP rereads the file; an invalid one changes nothing
+// and its FILE:LINE errors go to stderr; a valid one starts what it adds.
+// USR1 rotates every log.
+func TestPID1HUPReload(t *testing.T) {
+	conf := pid1Header + `
+[service a]
+command = sh -c 'echo up; exec sleep 1000'
+`
+	p := startPID1(t, conf)
+	p.waitLog("a", "up")
+	path := filepath.Join(p.dir, "services.conf")
+	good := strings.ReplaceAll(conf, "DIR", p.dir)
+	if err := os.WriteFile(path, []byte(good+"\n[service b]\ncommand = true\nrestrat = always\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(p.hostPID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor(func() (int, bool) { return 0, strings.Contains(p.stderr(), path+":11: unknown key \"restrat\"") })
+	if !strings.Contains(p.stderr(), "reload refused, nothing changed") {
+		t.Errorf("stderr:\n%s", p.stderr())
+	}
+	if err := os.WriteFile(path, []byte(good+"\n[service b]\ncommand = sh -c 'echo b up; exec sleep 1000'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(p.hostPID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog("b", "b up")
+	if err := syscall.Kill(p.hostPID(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor(func() (int, bool) {
+		_, err := os.Stat(filepath.Join(p.dir, "log", "a.log.1"))
+		_, errgz := os.Stat(filepath.Join(p.dir, "log", "a.log.1.gz"))
+		return 0, err == nil || errgz == nil
+	})
+	if err := syscall.Kill(p.hostPID(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit %d", code)
 	}
 }

@@ -150,3 +150,25 @@ func TestUserCredentials(t *testing.T) {
 		t.Errorf("as nobody: %q", out)
 	}
 }
+
+// TestCommandSearchesServicePATH: a bare command name is looked up in the
+// service's PATH (here set by env), not supervise's.
+func TestCommandSearchesServicePATH(t *testing.T) {
+	dir := t.TempDir()
+	tool := filepath.Join(dir, "mytool")
+	if err := os.WriteFile(tool, []byte("#!/bin/sh\necho from-venv\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := svc("venv", "mytool")
+	c.Restart = config.RestartNever
+	c.Env = []string{"PATH=" + dir + ":/usr/bin:/bin"}
+	missing := svc("missing", "no-such-tool-anywhere")
+	missing.Restart = config.RestartNever
+	h := newHarness(t, conf(c, missing))
+	h.s.Boot()
+	h.logs.get("venv").waitFor(t, "from-venv", 10*time.Second)
+	h.next("exited", "missing")
+	if code := exitCodeOf(t, h.wantState("missing", StateExited)); code != 127 {
+		t.Errorf("unknown command: exit %d, want 127", code)
+	}
+}
