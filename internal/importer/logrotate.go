@@ -494,7 +494,8 @@ func (lc *lrConverter) fill(sec *Section, o *lrOpts, found []reload, unknown []s
 }
 
 // lrName derives a [logfile] name from a path: /var/log/nginx/*.log ->
-// nginx, /var/log/nginx/access.log -> nginx-access, /var/log/syslog -> syslog.
+// nginx-log, /var/log/nginx/access.log -> nginx-access-log, /var/log/syslog
+// -> syslog.
 func lrName(p string) string {
 	p = strings.TrimPrefix(p, "/var/log/")
 	var parts []string
@@ -515,5 +516,11 @@ func lrName(p string) string {
 	if len(parts) >= 2 && strings.HasPrefix(parts[len(parts)-1], parts[len(parts)-2]) {
 		parts = append(parts[:len(parts)-2], parts[len(parts)-1])
 	}
-	return strings.Join(parts, "-")
+	name := strings.Join(parts, "-")
+	// Names are shared with services, and the service is often called
+	// like its log directory (nginx): say what this one is.
+	if !strings.HasSuffix(name, "log") {
+		name += "-log"
+	}
+	return name
 }
