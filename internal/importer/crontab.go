@@ -272,8 +272,11 @@ func addCronJob(c *Conf, file string, job cronJob, n int, env []envPair, shell s
 		sec.Set("user", value(job.user))
 	}
 	for _, p := range env {
-		kv := p.Key + "=" + p.Value
-		sec.Set("env", value(kv))
+		if !validEnvKey(p.Key) {
+			sec.Note("environment %s=%s: %q is not a variable name supervise accepts (letters, digits, _)", p.Key, p.Value, p.Key)
+			continue
+		}
+		sec.Set("env", envLine(p.Key, p.Value))
 	}
 }
 

@@ -477,8 +477,11 @@ func (sv *svConverter) process(s *iniSection, progName, procName string, vars ma
 		env = append(env, pairs...)
 	}
 	for _, p := range env {
-		kv := p.Key + "=" + p.Value
-		sec.Set("env", value(kv))
+		if !validEnvKey(p.Key) {
+			sec.Note("environment %s=%s: %q is not a variable name supervise accepts (letters, digits, _)", p.Key, p.Value, p.Key)
+			continue
+		}
+		sec.Set("env", envLine(p.Key, p.Value))
 	}
 
 	autostart := boolKey("autostart", true)
