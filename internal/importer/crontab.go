@@ -368,7 +368,8 @@ func programName(words []string) string {
 			return ""
 		case base == "sudo" || base == "nice" || base == "ionice" || base == "env" || base == "exec" ||
 			base == "chronic" || base == "run-one" || base == "nohup" || base == "time":
-			for i+1 < len(words) && strings.HasPrefix(words[i+1], "-") {
+			// Their options, and the values of options (nice -n 19).
+			for i+1 < len(words) && (strings.HasPrefix(words[i+1], "-") || isNumber(words[i+1])) {
 				i++
 			}
 			continue
@@ -407,4 +408,9 @@ func programName(words []string) string {
 		return name
 	}
 	return ""
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
 }

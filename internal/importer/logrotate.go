@@ -438,13 +438,17 @@ func (lc *lrConverter) fill(sec *Section, o *lrOpts, found []reload, unknown []s
 		sec.Set("rotate_every", "daily")
 		sec.Comment("no period given: logrotate rotated on each run, usually daily from cron")
 	}
+	size := int64(0)
 	switch {
 	case o.criterion == "size":
-		sec.Set("rotate_size", formatSize(o.size))
+		size = o.size
 	case o.maxsize > 0:
-		sec.Set("rotate_size", formatSize(o.maxsize))
-	default:
-		sec.Set("rotate_size", "0")
+		size = o.maxsize
+	}
+	rs, raised := rotateSize(size)
+	sec.Set("rotate_size", rs)
+	if raised {
+		sec.Note("size %d bytes: supervise rotates at %s at the least", size, rs)
 	}
 	if o.rotate < 0 {
 		sec.Note("rotate %d (keep every archive): kept 1000", o.rotate)

@@ -675,7 +675,11 @@ func (sv *svConverter) logs(sec *Section, get func(string) (string, bool), boolK
 	}
 	if v, ok := get("stdout_logfile_maxbytes"); ok {
 		if n, err := byteSize(v); err == nil {
-			sec.Set("rotate_size", formatSize(n))
+			rs, raised := rotateSize(n)
+			sec.Set("rotate_size", rs)
+			if raised {
+				sec.Note("stdout_logfile_maxbytes = %s: supervise rotates at %s at the least", v, rs)
+			}
 		} else {
 			sec.Note("stdout_logfile_maxbytes: %v", err)
 		}
