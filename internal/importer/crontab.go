@@ -27,6 +27,7 @@ func Crontab(files []string) (*Conf, error) {
 		}
 		n = convertCrontab(c, f, string(data), n)
 	}
+	c.hoistNotes()
 	return c, nil
 }
 

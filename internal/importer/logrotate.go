@@ -61,6 +61,7 @@ func Logrotate(files []string) (*Conf, error) {
 			return nil, err
 		}
 	}
+	c.hoistNotes()
 	return c, nil
 }
 
