@@ -52,8 +52,15 @@ var eventKinds = map[string]bool{
 
 // Emit reports an event from outside procs (the sink's rotated and disk
 // events), with the same line and event_command as the supervisor's own.
+// It never blocks.
 func (s *Supervisor) Emit(kind, name, detail string) {
-	s.post(func() { s.emit(kind, name, detail) })
+	s.emitMu.Lock()
+	s.emits = append(s.emits, Event{Kind: kind, Service: name, Detail: detail})
+	s.emitMu.Unlock()
+	select {
+	case s.emitKick <- struct{}{}:
+	default:
+	}
 }
 
 // emit prints an event and runs event_command for it. Loop only.

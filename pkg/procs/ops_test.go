@@ -204,3 +204,54 @@ func waitErr(t *testing.T, ch <-chan error) error {
 		return nil
 	}
 }
+
+// TestEmitFromOutside: sink events come through Emit, print like the
+// supervisor's own and never block, however many arrive at once.
+func TestEmitFromOutside(t *testing.T) {
+	h := newHarness(t, conf())
+	for i := 0; i < 1000; i++ {
+		h.s.Emit("rotated", "web", "/var/log/web.log")
+	}
+	for i := 0; i < 1000; i++ {
+		h.next("rotated", "web")
+	}
+	if !strings.Contains(h.stderr.String(), "rotated web: /var/log/web.log\n") {
+		t.Errorf("stderr:\n%s", h.stderr.String())
+	}
+}
+
+// TestEventCommandOneAtATimePerKind: events of a kind whose command still
+// runs are dropped and counted, and the count is reported when it ends.
+func TestEventCommandOneAtATimePerKind(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hook := filepath.Join(dir, "hook.sh")
+	// The hook blocks until the test opens the fifo for writing.
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\ncat "+fifo+" >/dev/null\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := conf()
+	cfg.Supervise.EventCommand = []string{hook}
+	h := newHarness(t, cfg)
+	for i := 0; i < 5; i++ {
+		h.s.Emit("rotated", "web", "x")
+	}
+	for i := 0; i < 5; i++ {
+		h.next("rotated", "web")
+	}
+	if _, err := h.s.Status(nil); err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until the hook reads
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	e := h.next("event_command", "")
+	if e.Detail != "4 rotated events dropped while the previous run was busy" {
+		t.Errorf("detail %q", e.Detail)
+	}
+}

@@ -120,7 +120,7 @@ func (l *Log) Rotate() error {
 		if o.closed {
 			err = ErrClosed
 		} else {
-			err = o.rotateLocked(now, true)
+			err = o.rotateLocked(now)
 		}
 		o.mu.Unlock()
 		if err != nil {
@@ -135,7 +135,7 @@ func (o *output) rotateIfDue(now time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.closed && !o.nextRotate.IsZero() && !now.Before(o.nextRotate) {
-		o.rotateLocked(now, false)
+		o.rotateLocked(now)
 	}
 }
 
