@@ -45,11 +45,19 @@ func (fs *filesystem) setLow(v bool) {
 	}
 }
 
-// register adds o to the filesystem of its directory.
+// register adds a fully opened o to the filesystem of its directory.
 func (m *Manager) register(o *output) error {
+	_, err := m.filesystemFor(o)
+	return err
+}
+
+// filesystemFor adds o to the filesystem of its directory (setting o.fs)
+// and returns it. The disk guard sees o from then on, so o must be ready:
+// open, or marked closed (the [logfile] archive-only outputs).
+func (m *Manager) filesystemFor(o *output) (*filesystem, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(o.dirfd(), &st); err != nil {
-		return fmt.Errorf("stat log directory: %w", err)
+		return nil, fmt.Errorf("stat log directory: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -62,7 +70,7 @@ func (m *Manager) register(o *output) error {
 	}
 	o.fs = fs
 	fs.outs = append(fs.outs, o)
-	return nil
+	return fs, nil
 }
 
 func (m *Manager) dropFilesystem(o *output) {
