@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -197,6 +198,9 @@ func (r *reader) run() {
 			// io.EOF, EIO from a pty master whose tty side is closed,
 			// or the deadline set by Close: the stream is over either
 			// way. A partial last line is written with a newline.
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				n = r.drain(n)
+			}
 			if n > 0 {
 				r.buf[n] = '\n'
 				r.consume(n, n+1)
@@ -204,6 +208,32 @@ func (r *reader) run() {
 			return
 		}
 	}
+}
+
+// drainLimit bounds the final drain at Close: what the pipe held then,
+// not whatever a grandchild keeps writing.
+const drainLimit = 2 * pipeSize
+
+// drain reads what is already in the pipe when Close stopped the reader
+// (a deadline makes Read fail without looking), so that lines written
+// before the service exited are not lost at shutdown. The descriptor is
+// non-blocking: the loop ends at EAGAIN.
+func (r *reader) drain(n int) int {
+	rc, err := r.f.SyscallConn()
+	if err != nil {
+		return n
+	}
+	_ = rc.Control(func(fd uintptr) {
+		for total := 0; total < drainLimit; {
+			k, err := unix.Read(int(fd), r.buf[n:n+readSize])
+			if k <= 0 || err != nil {
+				return
+			}
+			total += k
+			n = r.consume(n, n+k)
+		}
+	})
+	return n
 }
 
 // consume handles buf[:end], of which buf[old:end] was just read, and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -101,11 +102,17 @@ func TestLogCloseStopsCaptures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Stdout.WriteString("x")
+	// Still in the pipe when the log closes: Close drains it.
+	if _, err := c.Stdout.WriteString("last words\nx"); err != nil {
+		t.Fatal(err)
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	<-c.Done()
+	if got := read(t, filepath.Join(dir, "svc.log")); got != "last words\nx\n" {
+		t.Fatalf("log = %q", got)
+	}
 	if _, err := l.Attach(false); err == nil {
 		t.Fatal("attach after close succeeded")
 	}
