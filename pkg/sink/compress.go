@@ -119,7 +119,7 @@ func (o *output) compressOne(ctx context.Context, c *compressor, a fileArchive) 
 	src := os.NewFile(uintptr(sfd), a.Name)
 	defer src.Close()
 	var st unix.Stat_t
-	if err := unix.Fstat(sfd, &st); err != nil || st.Ino != a.ino || st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if err := unix.Fstat(sfd, &st); err != nil || st.Ino != a.ino || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
 		o.arcMu.Unlock()
 		o.dirty.Store(true) // another file has the name now; look again
 		return nil

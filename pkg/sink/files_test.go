@@ -381,3 +381,35 @@ func TestNextBoundary(t *testing.T) {
 		t.Errorf("weekly from Monday midnight: %v", got)
 	}
 }
+
+// TestHardLinkedArchiveNotCompressed: a hard link to a file supervise can
+// read but the service user cannot, planted at an archive name, must not
+// be copied into a readable compressed archive.
+func TestHardLinkedArchiveNotCompressed(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("root:hash\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(secret, filepath.Join(dir, "svc.log.1")); err != nil {
+		t.Fatal(err)
+	}
+	p := policy(dir)
+	p.Compress = config.CompressGzip
+	m := newManager(t, Options{})
+	l, err := m.Open("svc", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit(t, l, "mine\n")
+	if err := l.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "compression", func() bool { return settled(t, p) })
+	if got := listDir(t, dir); got != "secret svc.log svc.log.1.gz svc.log.2" {
+		t.Fatalf("directory = %s", got)
+	}
+	if got := history(t, p.Path); strings.Contains(got, "root:hash") {
+		t.Fatalf("the hard-linked file was archived: %q", got)
+	}
+}

@@ -425,8 +425,11 @@ func (o *output) archivesLocked() ([]fileArchive, error) {
 		if err := unix.Fstatat(o.dirfd(), a.Name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			continue // gone since the listing
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFREG {
-			continue // a planted symlink or FIFO is never an archive
+		if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
+			// A planted symlink or FIFO is never an archive, nor is a
+			// hard link: compressing one could copy another file
+			// (/etc/shadow) into a readable archive.
+			continue
 		}
 		out = append(out, fileArchive{Archive: a, ino: st.Ino, size: st.Size, mtime: time.Unix(st.Mtim.Unix())})
 	}

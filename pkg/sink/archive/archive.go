@@ -168,7 +168,8 @@ func DatedName(base string, t time.Time, k int) string {
 func NumberedName(base string, n int) string { return base + "." + strconv.Itoa(n) }
 
 // List returns the archives of the live file at path, oldest first. Only
-// regular files count: a symlink planted at an archive name is ignored.
+// regular files with a single link count: a symlink or a hard link planted
+// at an archive name is ignored, as the sink ignores it.
 func List(path string) ([]Archive, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -181,13 +182,24 @@ func List(path string) ([]Archive, error) {
 	var as []Archive
 	for _, e := range ents {
 		a, ok := Parse(base, e.Name())
-		if !ok || !e.Type().IsRegular() {
+		if !ok || !e.Type().IsRegular() || !single(e) {
 			continue
 		}
 		as = append(as, a)
 	}
 	Sort(as)
 	return dedupTwins(as), nil
+}
+
+// single reports whether a directory entry has one link: the sink never
+// treats a hard link as an archive (it could be any file of the filesystem).
+func single(e os.DirEntry) bool {
+	fi, err := e.Info()
+	if err != nil {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || st.Nlink == 1
 }
 
 // dedupTwins drops the plain copy of an archive whose compressed copy also
