@@ -29,16 +29,32 @@ func (m *Manager) worker() {
 		case <-m.ctx.Done():
 			return
 		case <-m.wake:
+			m.maintainDirty(&c)
+		case done := <-m.flushReq:
+			m.maintainDirty(&c)
+			close(done)
 		}
+	}
+}
+
+// maintainDirty serves every output marked dirty, until none is (a pass
+// may mark one again, e.g. when a name changed under the compressor).
+func (m *Manager) maintainDirty(c *compressor) {
+	for pass := 0; pass < 100; pass++ {
+		found := false
 		for _, l := range m.openLogs() {
 			for _, o := range l.route.Load().outputs() {
 				if m.ctx.Err() != nil {
 					return
 				}
 				if o.dirty.Swap(false) {
-					m.maintain(o, &c)
+					found = true
+					m.maintain(o, c)
 				}
 			}
+		}
+		if !found {
+			return
 		}
 	}
 }

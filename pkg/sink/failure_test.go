@@ -38,7 +38,7 @@ func TestWriteErrorReopens(t *testing.T) {
 	}
 	// The write error woke the guard, which reopens the file and writes
 	// the marker; a housekeeping pass does the same if it has not yet.
-	m.housekeep(false)
+	m.housekeepNow(false)
 	o.mu.Lock()
 	state, f := o.state, o.f
 	o.mu.Unlock()

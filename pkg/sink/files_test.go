@@ -65,7 +65,7 @@ func TestSymlinkNeverFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Plant again at the temp name the next compression will use.
-	waitFor(t, "compression", func() bool { return settled(t, p) })
+	flushed(t, m, p)
 	os.Remove(filepath.Join(dir, "svc.log.1.gz.tmp"))
 	if err := os.Symlink(victim, filepath.Join(dir, "svc.log.1.gz.tmp")); err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestSymlinkNeverFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	emit(t, l, "three\n")
-	waitFor(t, "compression", func() bool { return settled(t, p) })
+	flushed(t, m, p)
 	if got := read(t, victim); got != "precious\n" {
 		t.Fatalf("victim changed: %q", got)
 	}
@@ -123,7 +123,7 @@ func TestStartupRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "recovery compression", func() bool { return settled(t, p) })
+	flushed(t, m, p)
 	emit(t, l, "new\n")
 	names := listDir(t, dir)
 	want := "other.log.1 svc.log svc.log.1.gz svc.log.2.gz svc.log.3.gz"
@@ -196,7 +196,10 @@ func TestRetention(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		waitFor(t, "retention", func() bool { return listDir(t, dir) == "svc.log svc.log.1 svc.log.2 svc.log.3" })
+		m.flush()
+		if got := listDir(t, dir); got != "svc.log svc.log.1 svc.log.2 svc.log.3" {
+			t.Fatalf("after retention: %s", got)
+		}
 		if got := history(t, p.Path); got != "3\n4\n5\n" {
 			t.Fatalf("history = %q", got)
 		}
@@ -218,7 +221,10 @@ func TestRetention(t *testing.T) {
 			}
 		}
 		emit(t, l, line) // live: 100 bytes; room for two archives
-		waitFor(t, "retention", func() bool { return listDir(t, dir) == "svc.log svc.log.1 svc.log.2" })
+		m.flush()
+		if got := listDir(t, dir); got != "svc.log svc.log.1 svc.log.2" {
+			t.Fatalf("after retention: %s", got)
+		}
 		if st := l.Stats(); st.ArchiveBytes != 200 || st.Bytes != 100 {
 			t.Fatalf("stats %+v", st)
 		}
@@ -245,8 +251,11 @@ func TestRetention(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		m.housekeep(true)
-		waitFor(t, "max_age", func() bool { return listDir(t, dir) == "svc.log svc.log.1" })
+		m.housekeepNow(true)
+		m.flush()
+		if got := listDir(t, dir); got != "svc.log svc.log.1" {
+			t.Fatalf("after max_age: %s", got)
+		}
 	})
 }
 
@@ -275,7 +284,7 @@ func TestFileModeAndOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	emit(t, l, "b\n")
-	waitFor(t, "compression", func() bool { return settled(t, p) })
+	flushed(t, m, p)
 	for _, n := range []string{"svc.log", "svc.log.1.zst"} {
 		fi, err := os.Lstat(filepath.Join(dir, n))
 		if err != nil {
@@ -323,13 +332,13 @@ func TestTimeRotation(t *testing.T) {
 	}
 	// An idle log is rotated by the housekeeper at the boundary.
 	clk.set(time.Date(2026, 11, 29, 0, 0, 0, 0, time.Local))
-	m.housekeep(false)
+	m.housekeepNow(false)
 	if got := read(t, filepath.Join(dir, "svc.log-20261129-000000")); got != "after\n" {
 		t.Fatalf("idle rotation archive = %q", got)
 	}
 	// Nothing written: an empty live file is not rotated (if_empty=false).
 	clk.add(time.Hour)
-	m.housekeep(false)
+	m.housekeepNow(false)
 	if n := l.Stats().Rotations; n != 2 {
 		t.Fatalf("rotations = %d, want 2", n)
 	}
@@ -405,7 +414,7 @@ func TestHardLinkedArchiveNotCompressed(t *testing.T) {
 	if err := l.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "compression", func() bool { return settled(t, p) })
+	flushed(t, m, p)
 	if got := listDir(t, dir); got != "secret svc.log svc.log.1.gz svc.log.2" {
 		t.Fatalf("directory = %s", got)
 	}

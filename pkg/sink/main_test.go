@@ -83,17 +83,17 @@ func checkLog(t *testing.T, path string, expect map[string]uint64) linecheck.Rep
 	return r
 }
 
-// waitFor polls cond (the worker is asynchronous by design) with a deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// flushed waits for the worker's pending compression and retention and
+// checks that nothing the policy wants compressed is left.
+func flushed(t *testing.T, m *Manager, p config.LogPolicy) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
+	m.flush()
+	if !settled(t, p) {
+		t.Fatalf("archives not settled after flush: %s", listDirOf(t, p.Path))
 	}
 }
+
+func listDirOf(t *testing.T, path string) string { return listDir(t, filepath.Dir(path)) }
 
 func newChecker(n uint64) *linecheck.Checker { return linecheck.New(map[string]uint64{"out": n}) }
 

@@ -69,6 +69,8 @@ type Manager struct {
 	wg        sync.WaitGroup // worker and housekeeper
 	wake      chan struct{}  // cap 1: compression or retention work is pending
 	guardWake chan struct{}  // cap 1: a filesystem needs a disk check now
+	flushReq  chan chan struct{}
+	houseReq  chan houseRequest
 
 	events  *queue[Event]
 	console *queue[[]byte]
@@ -84,6 +86,8 @@ func NewManager(opts Options) *Manager {
 		fss:       map[uint64]*filesystem{},
 		wake:      make(chan struct{}, 1),
 		guardWake: make(chan struct{}, 1),
+		flushReq:  make(chan chan struct{}),
+		houseReq:  make(chan houseRequest),
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -234,7 +238,8 @@ func (m *Manager) Close() error {
 }
 
 // housekeeper runs the periodic work that no write triggers: the disk
-// guard, time rotation of idle logs, and max_age.
+// guard, time rotation of idle logs, and max_age. The guard's per-filesystem
+// state is owned by this goroutine.
 func (m *Manager) housekeeper() {
 	defer m.wg.Done()
 	t := time.NewTicker(m.opts.GuardEvery)
@@ -249,7 +254,39 @@ func (m *Manager) housekeeper() {
 		case <-t.C:
 			ticks++
 			m.housekeep(ticks%60 == 0)
+		case r := <-m.houseReq:
+			m.housekeep(r.ageCheck)
+			close(r.done)
 		}
+	}
+}
+
+type houseRequest struct {
+	ageCheck bool
+	done     chan struct{}
+}
+
+// housekeepNow runs one housekeeping pass on the housekeeper goroutine and
+// waits for it: tests use it with an injected clock instead of waiting for
+// the ticker.
+func (m *Manager) housekeepNow(ageCheck bool) {
+	r := houseRequest{ageCheck: ageCheck, done: make(chan struct{})}
+	select {
+	case m.houseReq <- r:
+		<-r.done
+	case <-m.ctx.Done():
+	}
+}
+
+// flush waits until the worker has finished the compression and retention
+// pending now: a barrier for tests, which would otherwise poll the
+// directory.
+func (m *Manager) flush() {
+	done := make(chan struct{})
+	select {
+	case m.flushReq <- done:
+		<-done
+	case <-m.ctx.Done():
 	}
 }
 

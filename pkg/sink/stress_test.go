@@ -78,7 +78,7 @@ func TestRotationStress(t *testing.T) {
 			if r := l.Stats().Rotations; r < 200 {
 				t.Fatalf("only %d rotations", r)
 			}
-			waitFor(t, "compression to finish", func() bool { return settled(t, p) })
+			flushed(t, m, p)
 			rep := checkLog(t, p.Path, map[string]uint64{"out": n, "err": n})
 			t.Logf("%d rotations, %s", l.Stats().Rotations, rep.String())
 			as, _ := archive.List(p.Path)
