@@ -108,3 +108,17 @@ func mustCheck(t *testing.T, path string) linecheck.Report {
 	}
 	return r
 }
+
+// waitFor polls cond with a deadline, for state that has no barrier (the
+// [logfile] watchers' tests use it); sink's own tests use flush and
+// housekeepNow instead.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
