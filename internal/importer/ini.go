@@ -194,10 +194,10 @@ func pad(v string, width int, flags string, fill byte) string {
 	if len(v) >= width {
 		return v
 	}
-	p := strings.Repeat(string(fill), width-len(v))
 	if strings.Contains(flags, "-") {
 		return v + strings.Repeat(" ", width-len(v))
 	}
+	p := strings.Repeat(string(fill), width-len(v))
 	if fill == '0' && strings.HasPrefix(v, "-") {
 		return "-" + p + v[1:]
 	}

@@ -615,6 +615,9 @@ func classifyLog(v string) logDest {
 		return destNone
 	}
 	switch strings.TrimSpace(v) {
+	case "/dev/null":
+		// Discarded, as NONE; a log file there would be rotated by rename.
+		return destNone
 	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2", "/proc/1/fd/1", "/proc/1/fd/2":
 		return destConsole
 	}
