@@ -45,6 +45,26 @@ func (fs *filesystem) setLow(v bool) {
 	}
 }
 
+// claimPath reserves a live file path for one log: two logs writing one
+// file would rotate it under each other.
+func (m *Manager) claimPath(path, log string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if owner, taken := m.paths[path]; taken {
+		return fmt.Errorf("%s is already the log of %s", path, owner)
+	}
+	m.paths[path] = log
+	return nil
+}
+
+func (m *Manager) releasePath(path, log string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.paths[path] == log {
+		delete(m.paths, path)
+	}
+}
+
 // register adds a fully opened o to the filesystem of its directory.
 func (m *Manager) register(o *output) error {
 	_, err := m.filesystemFor(o)

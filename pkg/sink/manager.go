@@ -57,11 +57,12 @@ type Manager struct {
 	now    func() time.Time
 	statfs func(*output) (space, error)
 
-	// mu guards logs, fss (and each filesystem's outs) and closed. It is
+	// mu guards logs, fss (and each filesystem's outs), paths and closed. It is
 	// never held while writing, renaming or compressing.
 	mu     sync.Mutex
 	logs   map[string]*Log
 	fss    map[uint64]*filesystem
+	paths  map[string]string // live file path -> log name
 	closed bool
 
 	ctx       context.Context
@@ -84,6 +85,7 @@ func NewManager(opts Options) *Manager {
 		statfs:    opts.statfs,
 		logs:      map[string]*Log{},
 		fss:       map[uint64]*filesystem{},
+		paths:     map[string]string{},
 		wake:      make(chan struct{}, 1),
 		guardWake: make(chan struct{}, 1),
 		flushReq:  make(chan chan struct{}),

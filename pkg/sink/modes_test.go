@@ -197,3 +197,22 @@ func TestUpdateModeAndHardLink(t *testing.T) {
 		t.Fatalf("mode after update = %v", fi.Mode().Perm())
 	}
 }
+
+func TestPathBelongsToOneLog(t *testing.T) {
+	dir := t.TempDir()
+	m := newManager(t, Options{})
+	p := policy(dir)
+	a, err := m.Open("a", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Open("b", p); err == nil || !strings.Contains(err.Error(), "already the log of a") {
+		t.Fatalf("second log on one path: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Open("b", p); err != nil {
+		t.Fatalf("path free again after close: %v", err)
+	}
+}

@@ -74,7 +74,15 @@ type output struct {
 // blocking supervise until somebody reads it.
 const openFlags = unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
 
-func newOutput(m *Manager, logName, path string, p *config.LogPolicy) (*output, error) {
+func newOutput(m *Manager, logName, path string, p *config.LogPolicy) (o *output, err error) {
+	if err := m.claimPath(path, logName); err != nil {
+		return nil, fmt.Errorf("sink %s: %w", logName, err)
+	}
+	defer func() {
+		if err != nil {
+			m.releasePath(path, logName)
+		}
+	}()
 	dirName := filepath.Dir(path)
 	if err := os.MkdirAll(dirName, 0o755); err != nil {
 		return nil, fmt.Errorf("sink %s: %w", logName, err)
@@ -83,7 +91,7 @@ func newOutput(m *Manager, logName, path string, p *config.LogPolicy) (*output, 
 	if err != nil {
 		return nil, fmt.Errorf("sink %s: open directory %s: %w", logName, dirName, err)
 	}
-	o := &output{m: m, log: logName, path: path, base: filepath.Base(path), dir: os.NewFile(uintptr(dfd), dirName), dfd: dfd}
+	o = &output{m: m, log: logName, path: path, base: filepath.Base(path), dir: os.NewFile(uintptr(dfd), dirName), dfd: dfd}
 	o.pol.Store(p)
 	o.state = stateDropping // until the live file is open
 	o.recover()
@@ -378,6 +386,7 @@ func (o *output) close() error {
 		return nil
 	}
 	o.closed = true
+	o.m.releasePath(o.path, o.log)
 	var err error
 	if o.state == stateOpen {
 		if o.dropped > 0 && !o.fs.low.Load() {
