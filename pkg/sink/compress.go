@@ -302,4 +302,3 @@ func (c *compressor) close() {
 		c.zs.Close()
 	}
 }
-
