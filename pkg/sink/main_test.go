@@ -43,11 +43,17 @@ func newManager(t *testing.T, opts Options) *Manager {
 // writes of random lengths, so that reads end in the middle of lines.
 func writeLines(t *testing.T, f *os.File, stream string, n uint64, size int, seed uint64) {
 	t.Helper()
+	writeRange(t, f, stream, 0, n, size, seed)
+}
+
+// writeRange is writeLines for the lines first..first+n-1.
+func writeRange(t *testing.T, f *os.File, stream string, first, n uint64, size int, seed uint64) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
 	var buf []byte
-	for i := uint64(0); i < n; i++ {
+	for i := first; i < first+n; i++ {
 		buf = linecheck.Line(buf, stream, i, size)
-		if len(buf) > 64<<10 || i == n-1 {
+		if len(buf) > 64<<10 || i == first+n-1 {
 			for len(buf) > 0 {
 				k := min(len(buf), 1+rng.IntN(16<<10))
 				if _, err := f.Write(buf[:k]); err != nil {
