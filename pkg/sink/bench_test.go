@@ -180,7 +180,7 @@ func BenchmarkGzip(b *testing.B) {
 		{"klauspost", func(w io.Writer) io.WriteCloser { z, _ := kgzip.NewWriterLevel(w, 6); return z }},
 		{"stdlib", func(w io.Writer) io.WriteCloser { z, _ := stdgzip.NewWriterLevel(w, 6); return z }},
 		{"zstd", func(w io.Writer) io.WriteCloser {
-			z, _ := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
+			z, _ := zstd.NewWriter(w, zstdOptions...)
 			return z
 		}},
 	} {

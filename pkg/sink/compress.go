@@ -32,6 +32,9 @@ func (m *Manager) worker() {
 			m.maintainDirty(&c)
 			close(done)
 		}
+		// Rotations are minutes apart: give the encoders' memory (about
+		// 10 MiB for zstd) back between batches.
+		c.close()
 	}
 }
 
@@ -231,6 +234,15 @@ func (o *output) nameOfLocked(ino uint64) (string, bool) {
 	return "", false
 }
 
+// zstdOptions: one goroutine (the worker is the only compressor), the
+// default level, and the encoder's low-memory mode, since supervise is PID 1
+// of a container whose memory belongs to the workload.
+var zstdOptions = []zstd.EOption{
+	zstd.WithEncoderConcurrency(1),
+	zstd.WithEncoderLevel(zstd.SpeedDefault),
+	zstd.WithLowerEncoderMem(true),
+}
+
 // compressor holds reusable encoders for the worker goroutine.
 type compressor struct {
 	gz  *gzip.Writer
@@ -257,7 +269,7 @@ func (c *compressor) compress(ctx context.Context, kind config.Compression, dst 
 		w = c.gz
 	case config.CompressZstd:
 		if c.zs == nil {
-			zs, err := zstd.NewWriter(dst, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
+			zs, err := zstd.NewWriter(dst, zstdOptions...)
 			if err != nil {
 				return err
 			}
@@ -297,8 +309,10 @@ func (c *compressor) compress(ctx context.Context, kind config.Compression, dst 
 	return w.Close()
 }
 
+// close releases the encoders; the next compression makes new ones.
 func (c *compressor) close() {
 	if c.zs != nil {
 		c.zs.Close()
 	}
+	c.zs, c.gz, c.buf = nil, nil, nil
 }
