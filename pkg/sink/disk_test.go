@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,5 +174,59 @@ func TestDiskFull(t *testing.T) {
 				t.Fatal("log not writable after space returned")
 			}
 		})
+	}
+}
+
+// TestGuardDeletesOldestAcrossLogs uses a simulated filesystem (free space
+// grows by what is deleted) to check the order: oldest archives first,
+// whichever log they belong to, and no more than needed.
+func TestGuardDeletesOldestAcrossLogs(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	files := map[string]time.Duration{"a.log.1": 1, "a.log.2": 3, "b.log.1": 2, "b.log.2": 4}
+	for name, hoursAgo := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, make([]byte, 1000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ts := now.Add(-hoursAgo * time.Hour)
+		os.Chtimes(path, ts, ts)
+	}
+	var ready atomic.Bool // plenty of space until both logs are open
+	statfs := func(*output) (space, error) {
+		if !ready.Load() {
+			return space{total: 100000, free: 100000}, nil
+		}
+		free := int64(1000)
+		for name := range files {
+			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+				free += 1000
+			}
+		}
+		return space{total: 100000, free: free}, nil
+	}
+	ev := newEvents()
+	m := newManager(t, Options{DiskMinFree: config.Amount{Bytes: 3000}, Events: ev.add, GuardEvery: time.Hour, statfs: statfs})
+	var logs []*Log
+	for _, n := range []string{"a", "b"} {
+		p := policy(dir)
+		p.Path = filepath.Join(dir, n+".log")
+		l, err := m.Open(n, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs = append(logs, l)
+	}
+	ready.Store(true)
+	m.housekeepNow(false)
+	if got := listDir(t, dir); got != "a.log a.log.1 b.log b.log.1" {
+		t.Fatalf("after the guard: %s (want the two oldest archives gone)", got)
+	}
+	emit(t, logs[0], "still writing\n")
+	if got := read(t, filepath.Join(dir, "a.log")); got != "still writing\n" {
+		t.Fatalf("writing stopped although deleting archives was enough: %q", got)
+	}
+	if k := ev.kinds(); strings.Contains(k, EventDiskLow) {
+		t.Fatalf("disk_low although deleting archives was enough: %s", k)
 	}
 }
