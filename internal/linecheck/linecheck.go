@@ -72,6 +72,7 @@ type Stream struct {
 	Duplicated int    // lines seen more than once
 	OutOfOrder int    // lines whose number is below the one before them
 	Max        uint64 // highest sequence number seen
+	FirstGap   int64  // first missing sequence number, -1 if none
 	seen       []uint8
 	last       uint64
 	started    bool
@@ -106,7 +107,11 @@ func (r *Report) String() string {
 	slices.Sort(names)
 	for _, n := range names {
 		s := r.Streams[n]
-		fmt.Fprintf(&b, " [%s lines=%d missing=%d dup=%d ooo=%d]", n, s.Lines, s.Missing, s.Duplicated, s.OutOfOrder)
+		fmt.Fprintf(&b, " [%s lines=%d missing=%d dup=%d ooo=%d", n, s.Lines, s.Missing, s.Duplicated, s.OutOfOrder)
+		if s.FirstGap >= 0 {
+			fmt.Fprintf(&b, " first_missing=%d", s.FirstGap)
+		}
+		b.WriteString("]")
 	}
 	for _, t := range r.TornSample {
 		fmt.Fprintf(&b, "\n  torn: %q", t)
@@ -227,9 +232,12 @@ func (c *Checker) Report() Report {
 		if !ok {
 			end = s.Max + 1
 		}
-		s.Missing = 0
+		s.Missing, s.FirstGap = 0, -1
 		for seq := uint64(0); seq < end; seq++ {
 			if seq >= uint64(len(s.seen)) || s.seen[seq] == 0 {
+				if s.Missing == 0 {
+					s.FirstGap = int64(seq)
+				}
 				s.Missing++
 			}
 		}
