@@ -38,7 +38,8 @@ type Options struct {
 	Events                func(Event)      // may be nil; called from the Manager's own goroutine, never on the write path
 	Now                   func() time.Time // nil: time.Now; injected in tests (time rotation, timestamps)
 	GuardEvery            time.Duration    // disk guard and housekeeping period; 0: 1s
-	statfs                func(*output) (space, error)
+
+	statfs func(*output) (space, error) // nil: fstatfs; tests simulate a filesystem
 }
 
 // Queue sizes: bounded, so that a stuck consumer costs dropped events or
