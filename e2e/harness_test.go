@@ -285,10 +285,11 @@ func (b *box) cleanup() {
 			rel, _ := filepath.Rel(b.dir, l)
 			b.owner.Logf("--- %s (tail) ---\n%s", rel, b.tail(rel, 25))
 		}
-		if os.Getenv("E2E_KEEP") != "" {
-			b.owner.Logf("E2E_KEEP: leaving %s", b.dir)
-			return
-		}
+	}
+	// E2E_KEEP=1 keeps the dir of a failed box, E2E_KEEP=all of every box.
+	if keep := os.Getenv("E2E_KEEP"); keep == "all" || (keep != "" && b.owner.Failed()) {
+		b.owner.Logf("E2E_KEEP: leaving %s", b.dir)
+		return
 	}
 	_ = os.RemoveAll(b.dir)
 }
