@@ -574,6 +574,18 @@ func mkdir(t *testing.T, p string, mode os.FileMode) {
 	}
 }
 
+// host runs a command on the host with the box's environment, so that
+// supervise's subcommands expand services.conf as the box's supervise did.
+func (b *box) host(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = b.environ()
+	out, err := cmd.Output()
+	return string(out), err
+}
+
 // run runs a host command with a deadline and returns its combined output.
 func run(t *testing.T, timeout time.Duration, name string, args ...string) (string, error) {
 	t.Helper()

@@ -76,6 +76,11 @@ func testStatus(t *testing.T, b *box) {
 	} else if _, err := time.Parse(time.RFC3339, *p.NextRun); err != nil {
 		t.Errorf("prune-checkpoints: next_run %q: %v", *p.NextRun, err)
 	}
+	// ctl tail: the last lines of the live log, as in the file.
+	tail := b.mustCtl(t, "tail", "-n", "2", "ssh-keygen")
+	if want := b.readLog(t, "ssh-keygen"); !strings.HasSuffix(want, tail) || tail == "" {
+		t.Errorf("ctl tail -n 2 ssh-keygen = %q; the log ends %q", tail, want)
+	}
 	if r := b.ctl(t, "status", "no-such-service"); r.code == 0 {
 		t.Errorf("status of an unknown service: exit 0, want non-zero\n%s", r.stdout)
 	}
@@ -258,6 +263,21 @@ func testRotateJupyter(t *testing.T, b *box) {
 	}
 	if err := checkSequence(got, n); err != nil {
 		t.Errorf("numbered lines across jupyter.log.2.gz, .1, live: %v", err)
+	}
+
+	// `supervise logs` reads the same three files, oldest first, with no
+	// supervisor involved: the same sequence must come out.
+	out, err := b.host(t, bin, "logs", "jupyter", "-c", confPath, "--grep", `/e2e-line/\d{6}`)
+	if err != nil {
+		t.Fatalf("supervise logs jupyter: %v\n%.500s", err, out)
+	}
+	got = got[:0]
+	for _, m := range num.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.Atoi(m[1])
+		got = append(got, v)
+	}
+	if err := checkSequence(got, n); err != nil {
+		t.Errorf("supervise logs jupyter --grep: %v", err)
 	}
 
 	ju, err := user.Lookup("jupyter")
