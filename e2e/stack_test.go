@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -20,7 +21,9 @@ import (
 // that does not end by itself, the checkpoint-pruning cron job) and operates
 // it as a user would, one step after another, ending with SIGTERM to PID 1.
 func TestStack(t *testing.T) {
+	hook := newWebhook(t)
 	b := startBox(t, map[string]string{
+		"ALERT_WEBHOOK":    hook.url,
 		"TRAIN_STEPS":      "100000000",
 		"TRAIN_STEP_DELAY": "0.02", // leave the CPU to Jupyter and sshd
 		"CKPT_EVERY":       "20",
@@ -38,7 +41,7 @@ func TestStack(t *testing.T) {
 	t.Run("rotate-jupyter", func(t *testing.T) { testRotateJupyter(t, b) })
 	t.Run("stop-jupyter-ends-kernel", func(t *testing.T) { testStopJupyterKernel(t, b) })
 	t.Run("orphaned-kernel-reaped", func(t *testing.T) { testOrphanedKernel(t, b) })
-	t.Run("events", func(t *testing.T) { testEvents(t, b) })
+	t.Run("events", func(t *testing.T) { testEvents(t, b, hook) })
 	t.Run("sigterm-shutdown", func(t *testing.T) { testShutdown(t, b) })
 }
 
@@ -75,6 +78,13 @@ func testStatus(t *testing.T, b *box) {
 		t.Errorf("prune-checkpoints: next_run is null")
 	} else if _, err := time.Parse(time.RFC3339, *p.NextRun); err != nil {
 		t.Errorf("prune-checkpoints: next_run %q: %v", *p.NextRun, err)
+	}
+	// The HEALTHCHECK and the probes run plain `supervise ctl health`: the
+	// socket then comes from SUPERVISE_SOCKET, as it does in services.conf.
+	health := exec.Command(bin, "ctl", "health")
+	health.Env = []string{"PATH=" + cleanPath, "SUPERVISE_SOCKET=" + b.sock}
+	if out, err := health.CombinedOutput(); err != nil {
+		t.Errorf("SUPERVISE_SOCKET=... supervise ctl health: %v %s", err, out)
 	}
 	// ctl tail: the last lines of the live log, as in the file.
 	tail := b.mustCtl(t, "tail", "-n", "2", "ssh-keygen")
@@ -371,7 +381,7 @@ func testOrphanedKernel(t *testing.T, b *box) {
 // runner drops an event that arrives while the previous run for its kind is
 // still busy (pkg/procs/events.go), so only events that were seconds apart
 // are required from the alert log.
-func testEvents(t *testing.T, b *box) {
+func testEvents(t *testing.T, b *box, hook *webhook) {
 	stderr, err := os.ReadFile(filepath.Join(b.dir, "supervise.stderr"))
 	if err != nil {
 		t.Fatal(err)
@@ -392,6 +402,25 @@ func testEvents(t *testing.T, b *box) {
 		}
 		return len(missing) == 0, fmt.Sprintf("missing %q in:\n%s", missing, data)
 	})
+	// alert.sh posts the events worth paging for; killing Jupyter made one
+	// backoff, and nothing else posted (started, rotated, exited do not page).
+	var posted []alertPost
+	waitFor(t, 15*time.Second, "the webhook to get jupyter's backoff", func() (bool, string) {
+		posted = hook.posts()
+		for _, p := range posted {
+			if p.Event == "backoff" && p.Service == "jupyter" && strings.Contains(p.Text, "backoff jupyter") {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%+v", posted)
+	})
+	for _, p := range posted {
+		switch p.Event {
+		case "fatal", "backoff", "disk_low", "disk_warn", "dropped":
+		default:
+			t.Errorf("webhook got a %q event; alert.sh should post only those worth paging for", p.Event)
+		}
+	}
 }
 
 func testShutdown(t *testing.T, b *box) {
