@@ -245,6 +245,18 @@ func formatSize(n int64) string {
 	return fmt.Sprint(n)
 }
 
+// minRotateSize is the smallest non-zero rotate_size our parser accepts.
+const minRotateSize = 4096
+
+// rotateSize renders a rotation size, raising a non-zero one below our
+// minimum to it; the bool says it was raised.
+func rotateSize(n int64) (string, bool) {
+	if n > 0 && n < minRotateSize {
+		return formatSize(minRotateSize), true
+	}
+	return formatSize(n), false
+}
+
 // formatSeconds writes whole seconds as a duration our parser accepts.
 func formatSeconds(n int) string {
 	return fmt.Sprintf("%ds", n)

@@ -45,6 +45,30 @@ func value(s string) string {
 	return b.String()
 }
 
+// envLine renders an `env` value, KEY=VALUE. Our parser unquotes a VALUE
+// that starts with a quote, so such a value, and one that holds a comment
+// start or edge blanks, is written KEY="..." with \" and \\ escapes.
+func envLine(key, val string) string {
+	r := renderRefs(val)
+	if !needsQuotes(r) {
+		return key + "=" + r
+	}
+	return key + `="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(r) + `"`
+}
+
+// validEnvKey is what our parser accepts as a variable name.
+func validEnvKey(k string) bool {
+	if k == "" || k[0] >= '0' && k[0] <= '9' {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func needsQuotes(s string) bool {
 	if s == "" {
 		return false

@@ -477,8 +477,11 @@ func (sv *svConverter) process(s *iniSection, progName, procName string, vars ma
 		env = append(env, pairs...)
 	}
 	for _, p := range env {
-		kv := p.Key + "=" + p.Value
-		sec.Set("env", value(kv))
+		if !validEnvKey(p.Key) {
+			sec.Note("environment %s=%s: %q is not a variable name supervise accepts (letters, digits, _)", p.Key, p.Value, p.Key)
+			continue
+		}
+		sec.Set("env", envLine(p.Key, p.Value))
 	}
 
 	autostart := boolKey("autostart", true)
@@ -672,7 +675,11 @@ func (sv *svConverter) logs(sec *Section, get func(string) (string, bool), boolK
 	}
 	if v, ok := get("stdout_logfile_maxbytes"); ok {
 		if n, err := byteSize(v); err == nil {
-			sec.Set("rotate_size", formatSize(n))
+			rs, raised := rotateSize(n)
+			sec.Set("rotate_size", rs)
+			if raised {
+				sec.Note("stdout_logfile_maxbytes = %s: supervise rotates at %s at the least", v, rs)
+			}
 		} else {
 			sec.Note("stdout_logfile_maxbytes: %v", err)
 		}
