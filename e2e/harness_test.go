@@ -96,7 +96,7 @@ type box struct {
 	sock   string
 	logDir string
 
-	sshPort, jupyterPort int
+	sshPort, jupyterPort, metricsPort int
 	jupyterToken         string
 
 	cmd     *exec.Cmd     // unshare, the parent of PID 1
@@ -121,7 +121,7 @@ func startBox(t *testing.T, overrides map[string]string) *box {
 	}
 	b := &box{owner: t, dir: dir, done: make(chan struct{}),
 		sock: filepath.Join(dir, "supervise.sock"), logDir: filepath.Join(dir, "log"),
-		sshPort: freePort(t), jupyterPort: freePort(t), jupyterToken: randomToken(t)}
+		sshPort: freePort(t), jupyterPort: freePort(t), metricsPort: freePort(t), jupyterToken: randomToken(t)}
 	t.Cleanup(b.cleanup)
 
 	ju, err := user.Lookup("jupyter")
@@ -149,6 +149,7 @@ func startBox(t *testing.T, overrides map[string]string) *box {
 		"SHUTDOWN_TIMEOUT": "20s",
 		"ALERT_COMMAND":    filepath.Join(repoRoot, "docker", "alert.sh"),
 		"ALERT_LOG":        filepath.Join(dir, "alerts.log"),
+		"METRICS_ADDR":     fmt.Sprintf("127.0.0.1:%d", b.metricsPort),
 
 		"SSH_ROOT":    filepath.Join(dir, "sshroot"),
 		"SSH_PORT":    strconv.Itoa(b.sshPort),

@@ -41,6 +41,7 @@ func TestStack(t *testing.T) {
 	t.Run("rotate-jupyter", func(t *testing.T) { testRotateJupyter(t, b) })
 	t.Run("stop-jupyter-ends-kernel", func(t *testing.T) { testStopJupyterKernel(t, b) })
 	t.Run("orphaned-kernel-reaped", func(t *testing.T) { testOrphanedKernel(t, b) })
+	t.Run("metrics", func(t *testing.T) { testMetrics(t, b) })
 	t.Run("events", func(t *testing.T) { testEvents(t, b, hook) })
 	t.Run("sigterm-shutdown", func(t *testing.T) { testShutdown(t, b) })
 }
@@ -374,6 +375,45 @@ func testOrphanedKernel(t *testing.T, b *box) {
 		return s.State == "running" && s.PID != nil && *s.PID != *server.PID && s.Restarts >= 1, fmt.Sprintf("%+v", s)
 	})
 	b.waitJupyter(t, 60*time.Second)
+}
+
+// testMetrics reads /metrics after the steps above: Jupyter was restarted
+// once (the SIGKILL) and rotated twice, and the orphaned kernel was reaped by
+// supervise, which the orphan counter must show.
+func testMetrics(t *testing.T, b *box) {
+	text := b.metrics(t)
+	for _, c := range []struct {
+		series string
+		min    float64
+	}{
+		{`supervise_service_restarts_total{service="jupyter"}`, 1},
+		{`supervise_log_rotations_total{path="` + b.logPath("jupyter") + `",service="jupyter"}`, 2},
+		{`supervise_orphans_reaped_total`, 1},
+		{`supervise_service_state{service="sshd",state="running"}`, 1},
+		{`supervise_service_healthy{service="train"}`, 1},
+		{`supervise_status_up`, 1},
+	} {
+		v, ok := metricValue(text, c.series)
+		if !ok {
+			t.Errorf("/metrics has no %s", c.series)
+		} else if v < c.min {
+			t.Errorf("%s = %v, want >= %v", c.series, v, c.min)
+		}
+	}
+}
+
+// metricValue finds one series (name plus labels as Prometheus prints them)
+// in a text exposition.
+func metricValue(text, series string) (float64, bool) {
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(line, series+" ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		return v, err == nil
+	}
+	return 0, false
 }
 
 // testEvents: supervise prints every event on its stderr, and runs
