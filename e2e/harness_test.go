@@ -97,7 +97,7 @@ type box struct {
 	logDir string
 
 	sshPort, jupyterPort, metricsPort int
-	jupyterToken         string
+	jupyterToken                      string
 
 	cmd     *exec.Cmd     // unshare, the parent of PID 1
 	done    chan struct{} // closed when unshare has exited
