@@ -25,7 +25,8 @@ func TestTrainRunsToCompletion(t *testing.T) {
 	if strings.Contains(log, "\r") {
 		t.Errorf("progress = collapse left \\r in train.log")
 	}
-	stamp := regexp.MustCompile(`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z) `)
+	// SPEC §2: `2026-11-28T21:45:00.123Z `, milliseconds, UTC.
+	stamp := regexp.MustCompile(`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) `)
 	bar := regexp.MustCompile(`(\d+)/` + steps + ` \[`)
 	var bars []string
 	var first, last time.Time
