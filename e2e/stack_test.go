@@ -36,6 +36,7 @@ func TestStack(t *testing.T) {
 	t.Run("status", func(t *testing.T) { testStatus(t, b) })
 	t.Run("ssh-login", func(t *testing.T) { testSSHLogin(t, b, ssh) })
 	t.Run("restart-sshd", func(t *testing.T) { testRestartSSHD(t, b, ssh) })
+	t.Run("reload-unchanged", func(t *testing.T) { testReloadUnchanged(t, b) })
 	t.Run("train-sees-gpus", func(t *testing.T) { testTrainGPUs(t, b) })
 	t.Run("cron-prunes-checkpoints", func(t *testing.T) { testPrune(t, b) })
 	t.Run("rotate-jupyter", func(t *testing.T) { testRotateJupyter(t, b) })
@@ -149,6 +150,19 @@ func testRestartSSHD(t *testing.T, b *box, ssh *sshClient) {
 		t.Errorf("ssh after restart: %q", out)
 	}
 	b.waitHealthy(t, 30*time.Second)
+}
+
+// testReloadUnchanged: reloading the same file restarts nothing.
+func testReloadUnchanged(t *testing.T, b *box) {
+	before := b.status(t)
+	b.mustCtl(t, "reload")
+	after := b.status(t)
+	for _, name := range []string{"sshd", "jupyter", "train"} {
+		x, y := before[name], after[name]
+		if x.PID == nil || y.PID == nil || *x.PID != *y.PID || y.Restarts != x.Restarts {
+			t.Errorf("%s changed on a reload of the same config: %+v -> %+v", name, x, y)
+		}
+	}
 }
 
 func testTrainGPUs(t *testing.T, b *box) {
