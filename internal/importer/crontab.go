@@ -21,7 +21,7 @@ func Crontab(files []string) (*Conf, error) {
 	}
 	n := 0
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readInput(f)
 		if err != nil {
 			return nil, fmt.Errorf("crontab: %w", err)
 		}

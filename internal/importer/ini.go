@@ -148,6 +148,9 @@ func pyFormat(s string, vars map[string]string) (string, error) {
 		}
 		width := 0
 		fmt.Sscanf(s[wstart:j], "%d", &width)
+		if j-wstart > 4 {
+			return "", fmt.Errorf("%q: field width %s is too large", s, s[wstart:j])
+		}
 		if j < len(s) && s[j] == '.' {
 			j++
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
@@ -191,10 +194,10 @@ func pad(v string, width int, flags string, fill byte) string {
 	if len(v) >= width {
 		return v
 	}
-	p := strings.Repeat(string(fill), width-len(v))
 	if strings.Contains(flags, "-") {
 		return v + strings.Repeat(" ", width-len(v))
 	}
+	p := strings.Repeat(string(fill), width-len(v))
 	if fill == '0' && strings.HasPrefix(v, "-") {
 		return "-" + p + v[1:]
 	}

@@ -104,7 +104,7 @@ func (lc *lrConverter) file(path string, depth int) error {
 		return nil
 	}
 	lc.seen[abs] = true
-	data, err := os.ReadFile(path)
+	data, err := readInput(path)
 	if err != nil {
 		return fmt.Errorf("logrotate: %w", err)
 	}

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -146,6 +147,37 @@ func commandValue(cmd string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// checkQuoting reports what makes a command unsplittable by POSIX quoting
+// rules (Python's shlex.split, our command splitter): an open quote or a
+// trailing backslash.
+func checkQuoting(cmd string) error {
+	var quote byte
+	for i := 0; i < len(cmd); i++ {
+		c := cmd[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+			}
+		case c == '\\':
+			if i+1 >= len(cmd) {
+				return fmt.Errorf("trailing backslash")
+			}
+			i++
+		case quote == '"':
+			if c == '"' {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		}
+	}
+	if quote != 0 {
+		return fmt.Errorf("no closing %c", quote)
+	}
+	return nil
 }
 
 // shellQuote quotes one word for sh and for our command splitter alike.

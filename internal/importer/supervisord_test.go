@@ -218,6 +218,10 @@ stdout_logfile=NONE
 stderr_logfile=NONE
 [program:auto]
 command=/bin/e
+[program:devnull]
+command=/bin/f
+redirect_stderr=true
+stdout_logfile=/dev/null
 `)
 	by := map[string]*config.Service{}
 	for _, s := range cfg.Services {
@@ -231,6 +235,9 @@ command=/bin/e
 	}
 	if l := by["docker"].Log; l.Mode != config.LogConsole {
 		t.Errorf("docker: mode %v, want console", l.Mode)
+	}
+	if l := by["devnull"].Log; l.Mode != config.LogOff {
+		t.Errorf("devnull: mode %v, want off", l.Mode)
 	}
 	if l := by["quiet"].Log; l.Mode != config.LogOff {
 		t.Errorf("quiet: mode %v, want off", l.Mode)
