@@ -73,7 +73,7 @@ func TestMain(m *testing.M) {
 	confPath = filepath.Join(repoRoot, "docker", "services.conf")
 	var missing []string
 	for _, p := range []string{bin, confPath, "/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen",
-		"/usr/bin/jupyter", sysPython, "/usr/bin/unshare", "/usr/bin/gzip"} {
+		"/usr/bin/jupyter", sysPython, "/usr/bin/unshare", "/usr/bin/gzip", "/usr/bin/curl"} {
 		if _, err := os.Stat(p); err != nil {
 			missing = append(missing, p)
 		}
