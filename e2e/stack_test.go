@@ -111,19 +111,19 @@ func testSSHLogin(t *testing.T, b *box, ssh *sshClient) {
 
 	// A job left running by a session outlives its shell: it is re-parented
 	// to PID 1, and when it ends supervise must reap it.
-	if out, err := ssh.run(t, "setsid sleep 1.37 </dev/null >/dev/null 2>&1 & echo started"); err != nil || out != "started\n" {
+	if out, err := ssh.run(t, "setsid sleep 2.37 </dev/null >/dev/null 2>&1 & echo started"); err != nil || out != "started\n" {
 		t.Fatalf("ssh background job: %v %q", err, out)
 	}
 	var orphan proc
 	waitFor(t, 10*time.Second, "the session's job to be re-parented to PID 1", func() (bool, string) {
 		for _, p := range b.procs(t) {
-			if p.cmdline == "sleep 1.37" {
+			if p.cmdline == "sleep 2.37" {
 				orphan = p
 				// The host's /proc shows host pids, ppid included.
 				return p.ppid == b.pid1, fmt.Sprintf("ppid %d, supervise is %d", p.ppid, b.pid1)
 			}
 		}
-		return false, "no sleep 1.37 in the box"
+		return false, "no sleep 2.37 in the box"
 	})
 	waitFor(t, 10*time.Second, "the orphan to be reaped", func() (bool, string) {
 		_, exists := readProc(orphan.hostPID)
