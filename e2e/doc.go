@@ -25,6 +25,11 @@
 //     lines ending with the final bar.
 //   - TestTrainFailureIsExitCode: a failing main goes fatal after
 //     max_restarts and supervise exits with its code.
+//   - TestLogDiskFull: the log directory on a 4 MiB tmpfs filled past
+//     disk_min_free while Jupyter logs numbered lines: Jupyter and training
+//     go on, dropped_bytes counts the loss, and once space returns one
+//     `supervise: dropped N bytes (disk low)` line (N = dropped_bytes) is
+//     followed by every later line.
 //   - TestCheckReferenceConfig, TestCheckK8sConfig: `supervise check` on the
 //     shipped config and on the Kubernetes ConfigMap's.
 //

@@ -111,6 +111,13 @@ type box struct {
 // environment variables (the config's ${VAR:-default}s).
 func startBox(t *testing.T, overrides map[string]string) *box {
 	t.Helper()
+	return startBoxWith(t, overrides, nil)
+}
+
+// startBoxWith is startBox with prepare run on the box's directory (for
+// example to mount a filesystem for the logs) before supervise starts.
+func startBoxWith(t *testing.T, overrides map[string]string, prepare func(b *box)) *box {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "supervise-e2e-")
 	if err != nil {
 		t.Fatal(err)
@@ -141,6 +148,9 @@ func startBox(t *testing.T, overrides map[string]string) *box {
 	mkdir(t, filepath.Join(dir, "sshroot", "etc", "ssh"), 0o755)
 	mkdir(t, filepath.Join(dir, "ws"), 0o755)
 	b.writeSSHDConfig()
+	if prepare != nil {
+		prepare(b)
+	}
 
 	b.env = map[string]string{
 		"PATH": cleanPath, "HOME": "/root", "LANG": "C.UTF-8", "TZ": "UTC",
