@@ -181,6 +181,7 @@ func startBoxWith(t *testing.T, overrides map[string]string, prepare func(b *box
 		"WORKSPACE":             filepath.Join(dir, "ws"),
 		"CKPT_DIR":              filepath.Join(dir, "ws", "checkpoints"),
 		"TRAIN_GPUS":            "0",
+		"TRAIN_START_SECS":      "2s", // health waits for it; TestTrainFailure raises it
 		"TRAIN_THREADS":         "1",
 		"OMP_NUM_THREADS":       "1",
 		"TRAIN_WIDTH":           "64",

@@ -108,6 +108,9 @@ func testSSHLogin(t *testing.T, b *box, ssh *sshClient) {
 		log := b.readLog(t, "sshd")
 		return strings.Contains(log, "Accepted publickey for root"), b.tail("log/sshd.log", 5)
 	})
+	if strings.Contains(b.readLog(t, "sshd"), "\r") {
+		t.Errorf("sshd's \\r\\n line ends reached sshd.log (progress = collapse should store plain lines)")
+	}
 
 	// A job left running by a session outlives its shell: it is re-parented
 	// to PID 1, and when it ends supervise must reap it.

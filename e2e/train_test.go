@@ -91,7 +91,9 @@ func TestTrainRunsToCompletion(t *testing.T) {
 // TestTrainFailureIsExitCode: a main service that keeps failing goes fatal
 // after max_restarts (3: four runs) and supervise exits with its code.
 func TestTrainFailureIsExitCode(t *testing.T) {
-	b := startBox(t, map[string]string{"TRAIN_STEPS": "-1"}) // argparse: exit 2
+	// start_secs well above a python start on a loaded machine: every run
+	// is a failed start (a run past start_secs would reset the count).
+	b := startBox(t, map[string]string{"TRAIN_STEPS": "-1", "TRAIN_START_SECS": "60s"}) // argparse: exit 2
 	code, _ := b.wait(t, 120*time.Second)
 	if code != 2 {
 		t.Errorf("supervise exited %d, want 2 (train's exit code)", code)
