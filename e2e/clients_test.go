@@ -138,6 +138,22 @@ func (b *box) startKernel(t *testing.T) (string, proc) {
 	return k.ID, kp
 }
 
+// metrics scrapes supervise's /metrics.
+func (b *box) metrics(t *testing.T) string {
+	t.Helper()
+	client := &http.Client{Timeout: 15 * time.Second}
+	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", b.metricsPort))
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	return string(body)
+}
+
 // alive reports whether host pid still names a process (zombie included)
 // that was started with cmdline.
 func alive(pid int, cmdline string) bool {

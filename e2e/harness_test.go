@@ -73,7 +73,7 @@ func TestMain(m *testing.M) {
 	confPath = filepath.Join(repoRoot, "docker", "services.conf")
 	var missing []string
 	for _, p := range []string{bin, confPath, "/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen",
-		"/usr/bin/jupyter", sysPython, "/usr/bin/unshare", "/usr/bin/gzip"} {
+		"/usr/bin/jupyter", sysPython, "/usr/bin/unshare", "/usr/bin/gzip", "/usr/bin/curl"} {
 		if _, err := os.Stat(p); err != nil {
 			missing = append(missing, p)
 		}
@@ -96,8 +96,8 @@ type box struct {
 	sock   string
 	logDir string
 
-	sshPort, jupyterPort int
-	jupyterToken         string
+	sshPort, jupyterPort, metricsPort int
+	jupyterToken                      string
 
 	cmd     *exec.Cmd     // unshare, the parent of PID 1
 	done    chan struct{} // closed when unshare has exited
@@ -111,6 +111,13 @@ type box struct {
 // environment variables (the config's ${VAR:-default}s).
 func startBox(t *testing.T, overrides map[string]string) *box {
 	t.Helper()
+	return startBoxWith(t, overrides, nil)
+}
+
+// startBoxWith is startBox with prepare run on the box's directory (for
+// example to mount a filesystem for the logs) before supervise starts.
+func startBoxWith(t *testing.T, overrides map[string]string, prepare func(b *box)) *box {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "supervise-e2e-")
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +128,7 @@ func startBox(t *testing.T, overrides map[string]string) *box {
 	}
 	b := &box{owner: t, dir: dir, done: make(chan struct{}),
 		sock: filepath.Join(dir, "supervise.sock"), logDir: filepath.Join(dir, "log"),
-		sshPort: freePort(t), jupyterPort: freePort(t), jupyterToken: randomToken(t)}
+		sshPort: freePort(t), jupyterPort: freePort(t), metricsPort: freePort(t), jupyterToken: randomToken(t)}
 	t.Cleanup(b.cleanup)
 
 	ju, err := user.Lookup("jupyter")
@@ -141,6 +148,9 @@ func startBox(t *testing.T, overrides map[string]string) *box {
 	mkdir(t, filepath.Join(dir, "sshroot", "etc", "ssh"), 0o755)
 	mkdir(t, filepath.Join(dir, "ws"), 0o755)
 	b.writeSSHDConfig()
+	if prepare != nil {
+		prepare(b)
+	}
 
 	b.env = map[string]string{
 		"PATH": cleanPath, "HOME": "/root", "LANG": "C.UTF-8", "TZ": "UTC",
@@ -149,6 +159,7 @@ func startBox(t *testing.T, overrides map[string]string) *box {
 		"SHUTDOWN_TIMEOUT": "20s",
 		"ALERT_COMMAND":    filepath.Join(repoRoot, "docker", "alert.sh"),
 		"ALERT_LOG":        filepath.Join(dir, "alerts.log"),
+		"METRICS_ADDR":     fmt.Sprintf("127.0.0.1:%d", b.metricsPort),
 
 		"SSH_ROOT":    filepath.Join(dir, "sshroot"),
 		"SSH_PORT":    strconv.Itoa(b.sshPort),
@@ -170,6 +181,7 @@ func startBox(t *testing.T, overrides map[string]string) *box {
 		"WORKSPACE":             filepath.Join(dir, "ws"),
 		"CKPT_DIR":              filepath.Join(dir, "ws", "checkpoints"),
 		"TRAIN_GPUS":            "0",
+		"TRAIN_START_SECS":      "2s", // health waits for it; TestTrainFailure raises it
 		"TRAIN_THREADS":         "1",
 		"OMP_NUM_THREADS":       "1",
 		"TRAIN_WIDTH":           "64",
@@ -285,10 +297,11 @@ func (b *box) cleanup() {
 			rel, _ := filepath.Rel(b.dir, l)
 			b.owner.Logf("--- %s (tail) ---\n%s", rel, b.tail(rel, 25))
 		}
-		if os.Getenv("E2E_KEEP") != "" {
-			b.owner.Logf("E2E_KEEP: leaving %s", b.dir)
-			return
-		}
+	}
+	// E2E_KEEP=1 keeps the dir of a failed box, E2E_KEEP=all of every box.
+	if keep := os.Getenv("E2E_KEEP"); keep == "all" || (keep != "" && b.owner.Failed()) {
+		b.owner.Logf("E2E_KEEP: leaving %s", b.dir)
+		return
 	}
 	_ = os.RemoveAll(b.dir)
 }
@@ -571,6 +584,18 @@ func mkdir(t *testing.T, p string, mode os.FileMode) {
 	if err := os.Chmod(p, mode); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// host runs a command on the host with the box's environment, so that
+// supervise's subcommands expand services.conf as the box's supervise did.
+func (b *box) host(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = b.environ()
+	out, err := cmd.Output()
+	return string(out), err
 }
 
 // run runs a host command with a deadline and returns its combined output.

@@ -19,18 +19,18 @@ fi
 have_all() {
 	[ -x /usr/sbin/sshd ] && [ -x /usr/bin/ssh ] && [ -x /usr/bin/jupyter ] &&
 		/usr/bin/python3 -c 'import torch, tqdm, ipykernel' 2>/dev/null &&
-		command -v unshare >/dev/null && command -v gzip >/dev/null
+		command -v unshare >/dev/null && command -v gzip >/dev/null && command -v curl >/dev/null
 }
 if ! have_all; then
 	if ! command -v apt-get >/dev/null; then
 		echo "e2e: FAIL: sshd, jupyter, python3-torch or python3-tqdm missing and no apt-get" >&2
 		exit 1
 	fi
-	echo "e2e: installing openssh-server jupyter-notebook python3-torch python3-tqdm"
+	echo "e2e: installing openssh-server jupyter-notebook python3-torch python3-tqdm curl"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends openssh-server openssh-client \
-		jupyter-notebook python3-ipykernel python3-torch python3-tqdm util-linux gzip >/dev/null
+		jupyter-notebook python3-ipykernel python3-torch python3-tqdm util-linux gzip curl >/dev/null
 	have_all || { echo "e2e: FAIL: prerequisites still missing after apt-get" >&2; exit 1; }
 fi
 # Jupyter runs as this user in docker/services.conf, as in the image.

@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -20,7 +21,9 @@ import (
 // that does not end by itself, the checkpoint-pruning cron job) and operates
 // it as a user would, one step after another, ending with SIGTERM to PID 1.
 func TestStack(t *testing.T) {
+	hook := newWebhook(t)
 	b := startBox(t, map[string]string{
+		"ALERT_WEBHOOK":    hook.url,
 		"TRAIN_STEPS":      "100000000",
 		"TRAIN_STEP_DELAY": "0.02", // leave the CPU to Jupyter and sshd
 		"CKPT_EVERY":       "20",
@@ -33,12 +36,14 @@ func TestStack(t *testing.T) {
 	t.Run("status", func(t *testing.T) { testStatus(t, b) })
 	t.Run("ssh-login", func(t *testing.T) { testSSHLogin(t, b, ssh) })
 	t.Run("restart-sshd", func(t *testing.T) { testRestartSSHD(t, b, ssh) })
+	t.Run("reload-unchanged", func(t *testing.T) { testReloadUnchanged(t, b) })
 	t.Run("train-sees-gpus", func(t *testing.T) { testTrainGPUs(t, b) })
 	t.Run("cron-prunes-checkpoints", func(t *testing.T) { testPrune(t, b) })
 	t.Run("rotate-jupyter", func(t *testing.T) { testRotateJupyter(t, b) })
 	t.Run("stop-jupyter-ends-kernel", func(t *testing.T) { testStopJupyterKernel(t, b) })
 	t.Run("orphaned-kernel-reaped", func(t *testing.T) { testOrphanedKernel(t, b) })
-	t.Run("events", func(t *testing.T) { testEvents(t, b) })
+	t.Run("metrics", func(t *testing.T) { testMetrics(t, b) })
+	t.Run("events", func(t *testing.T) { testEvents(t, b, hook) })
 	t.Run("sigterm-shutdown", func(t *testing.T) { testShutdown(t, b) })
 }
 
@@ -76,6 +81,18 @@ func testStatus(t *testing.T, b *box) {
 	} else if _, err := time.Parse(time.RFC3339, *p.NextRun); err != nil {
 		t.Errorf("prune-checkpoints: next_run %q: %v", *p.NextRun, err)
 	}
+	// The HEALTHCHECK and the probes run plain `supervise ctl health`: the
+	// socket then comes from SUPERVISE_SOCKET, as it does in services.conf.
+	health := exec.Command(bin, "ctl", "health")
+	health.Env = []string{"PATH=" + cleanPath, "SUPERVISE_SOCKET=" + b.sock}
+	if out, err := health.CombinedOutput(); err != nil {
+		t.Errorf("SUPERVISE_SOCKET=... supervise ctl health: %v %s", err, out)
+	}
+	// ctl tail: the last lines of the live log, as in the file.
+	tail := b.mustCtl(t, "tail", "-n", "2", "ssh-keygen")
+	if want := b.readLog(t, "ssh-keygen"); !strings.HasSuffix(want, tail) || tail == "" {
+		t.Errorf("ctl tail -n 2 ssh-keygen = %q; the log ends %q", tail, want)
+	}
 	if r := b.ctl(t, "status", "no-such-service"); r.code == 0 {
 		t.Errorf("status of an unknown service: exit 0, want non-zero\n%s", r.stdout)
 	}
@@ -90,6 +107,30 @@ func testSSHLogin(t *testing.T, b *box, ssh *sshClient) {
 	waitFor(t, 10*time.Second, "sshd's log to record the login", func() (bool, string) {
 		log := b.readLog(t, "sshd")
 		return strings.Contains(log, "Accepted publickey for root"), b.tail("log/sshd.log", 5)
+	})
+	if strings.Contains(b.readLog(t, "sshd"), "\r") {
+		t.Errorf("sshd's \\r\\n line ends reached sshd.log (progress = collapse should store plain lines)")
+	}
+
+	// A job left running by a session outlives its shell: it is re-parented
+	// to PID 1, and when it ends supervise must reap it.
+	if out, err := ssh.run(t, "setsid sleep 2.37 </dev/null >/dev/null 2>&1 & echo started"); err != nil || out != "started\n" {
+		t.Fatalf("ssh background job: %v %q", err, out)
+	}
+	var orphan proc
+	waitFor(t, 10*time.Second, "the session's job to be re-parented to PID 1", func() (bool, string) {
+		for _, p := range b.procs(t) {
+			if p.cmdline == "sleep 2.37" {
+				orphan = p
+				// The host's /proc shows host pids, ppid included.
+				return p.ppid == b.pid1, fmt.Sprintf("ppid %d, supervise is %d", p.ppid, b.pid1)
+			}
+		}
+		return false, "no sleep 2.37 in the box"
+	})
+	waitFor(t, 10*time.Second, "the orphan to be reaped", func() (bool, string) {
+		_, exists := readProc(orphan.hostPID)
+		return !exists, fmt.Sprintf("pid %d still in /proc", orphan.nsPID)
 	})
 }
 
@@ -112,6 +153,19 @@ func testRestartSSHD(t *testing.T, b *box, ssh *sshClient) {
 		t.Errorf("ssh after restart: %q", out)
 	}
 	b.waitHealthy(t, 30*time.Second)
+}
+
+// testReloadUnchanged: reloading the same file restarts nothing.
+func testReloadUnchanged(t *testing.T, b *box) {
+	before := b.status(t)
+	b.mustCtl(t, "reload")
+	after := b.status(t)
+	for _, name := range []string{"sshd", "jupyter", "train"} {
+		x, y := before[name], after[name]
+		if x.PID == nil || y.PID == nil || *x.PID != *y.PID || y.Restarts != x.Restarts {
+			t.Errorf("%s changed on a reload of the same config: %+v -> %+v", name, x, y)
+		}
+	}
 }
 
 func testTrainGPUs(t *testing.T, b *box) {
@@ -200,8 +254,13 @@ func testRotateJupyter(t *testing.T, b *box) {
 			return sent.Load() >= k, fmt.Sprint(sent.Load())
 		})
 	}
+	live := b.logPath("jupyter")
 	waitSent(n / 3)
 	b.mustCtl(t, "rotate", "jupyter")
+	// ctl rotate returns once the new live file is open.
+	if _, err := os.Stat(live + ".1"); err != nil {
+		t.Errorf("right after ctl rotate: %v", err)
+	}
 	waitSent(2 * n / 3)
 	b.mustCtl(t, "rotate", "jupyter")
 	select {
@@ -213,7 +272,6 @@ func testRotateJupyter(t *testing.T, b *box) {
 		t.Fatal("numbered requests did not finish")
 	}
 
-	live := b.logPath("jupyter")
 	last := fmt.Sprintf("/e2e-line/%06d", n)
 	waitFor(t, 10*time.Second, "the last numbered line in the live log", func() (bool, string) {
 		return strings.Contains(b.readLog(t, "jupyter"), last), b.tail("log/jupyter.log", 3)
@@ -254,6 +312,21 @@ func testRotateJupyter(t *testing.T, b *box) {
 	}
 	if err := checkSequence(got, n); err != nil {
 		t.Errorf("numbered lines across jupyter.log.2.gz, .1, live: %v", err)
+	}
+
+	// `supervise logs` reads the same three files, oldest first, with no
+	// supervisor involved: the same sequence must come out.
+	out, err := b.host(t, bin, "logs", "jupyter", "-c", confPath, "--grep", `/e2e-line/\d{6}`)
+	if err != nil {
+		t.Fatalf("supervise logs jupyter: %v\n%.500s", err, out)
+	}
+	got = got[:0]
+	for _, m := range num.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.Atoi(m[1])
+		got = append(got, v)
+	}
+	if err := checkSequence(got, n); err != nil {
+		t.Errorf("supervise logs jupyter --grep: %v", err)
 	}
 
 	ju, err := user.Lookup("jupyter")
@@ -342,12 +415,51 @@ func testOrphanedKernel(t *testing.T, b *box) {
 	b.waitJupyter(t, 60*time.Second)
 }
 
+// testMetrics reads /metrics after the steps above: Jupyter was restarted
+// once (the SIGKILL) and rotated twice, and the orphaned kernel was reaped by
+// supervise, which the orphan counter must show.
+func testMetrics(t *testing.T, b *box) {
+	text := b.metrics(t)
+	for _, c := range []struct {
+		series string
+		min    float64
+	}{
+		{`supervise_service_restarts_total{service="jupyter"}`, 1},
+		{`supervise_log_rotations_total{path="` + b.logPath("jupyter") + `",service="jupyter"}`, 2},
+		{`supervise_orphans_reaped_total`, 1},
+		{`supervise_service_state{service="sshd",state="running"}`, 1},
+		{`supervise_service_healthy{service="train"}`, 1},
+		{`supervise_status_up`, 1},
+	} {
+		v, ok := metricValue(text, c.series)
+		if !ok {
+			t.Errorf("/metrics has no %s", c.series)
+		} else if v < c.min {
+			t.Errorf("%s = %v, want >= %v", c.series, v, c.min)
+		}
+	}
+}
+
+// metricValue finds one series (name plus labels as Prometheus prints them)
+// in a text exposition.
+func metricValue(text, series string) (float64, bool) {
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(line, series+" ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		return v, err == nil
+	}
+	return 0, false
+}
+
 // testEvents: supervise prints every event on its stderr, and runs
 // event_command (docker/alert.sh, which appends to ALERT_LOG) for them. The
 // runner drops an event that arrives while the previous run for its kind is
 // still busy (pkg/procs/events.go), so only events that were seconds apart
 // are required from the alert log.
-func testEvents(t *testing.T, b *box) {
+func testEvents(t *testing.T, b *box, hook *webhook) {
 	stderr, err := os.ReadFile(filepath.Join(b.dir, "supervise.stderr"))
 	if err != nil {
 		t.Fatal(err)
@@ -368,6 +480,25 @@ func testEvents(t *testing.T, b *box) {
 		}
 		return len(missing) == 0, fmt.Sprintf("missing %q in:\n%s", missing, data)
 	})
+	// alert.sh posts the events worth paging for; killing Jupyter made one
+	// backoff, and nothing else posted (started, rotated, exited do not page).
+	var posted []alertPost
+	waitFor(t, 15*time.Second, "the webhook to get jupyter's backoff", func() (bool, string) {
+		posted = hook.posts()
+		for _, p := range posted {
+			if p.Event == "backoff" && p.Service == "jupyter" && strings.Contains(p.Text, "backoff jupyter") {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%+v", posted)
+	})
+	for _, p := range posted {
+		switch p.Event {
+		case "fatal", "backoff", "disk_low", "disk_warn", "dropped":
+		default:
+			t.Errorf("webhook got a %q event; alert.sh should post only those worth paging for", p.Event)
+		}
+	}
 }
 
 func testShutdown(t *testing.T, b *box) {
@@ -408,10 +539,11 @@ func testShutdown(t *testing.T, b *box) {
 	}
 	// Each service got its stop signal and logged it, rather than being killed
 	// with the namespace; the logs were flushed before supervise exited.
-	if log := b.readLog(t, "sshd"); !strings.Contains(log, "Received signal 15; terminating.") {
-		t.Errorf("sshd.log lacks its SIGTERM line:\n%s", b.tail("log/sshd.log", 5))
+	// (The last instance's lines: earlier ones stopped for ctl restart/stop.)
+	if log := b.readLog(t, "sshd"); strings.LastIndex(log, "Received signal 15; terminating.") < strings.LastIndex(log, "Server listening") {
+		t.Errorf("sshd.log lacks the last sshd's SIGTERM line:\n%s", b.tail("log/sshd.log", 5))
 	}
-	if log := b.readLog(t, "jupyter"); !strings.Contains(log, "received signal 15, stopping") {
-		t.Errorf("jupyter.log lacks its SIGTERM line:\n%s", b.tail("log/jupyter.log", 5))
+	if log := b.readLog(t, "jupyter"); strings.LastIndex(log, "received signal 15, stopping") < strings.LastIndex(log, "is running at") {
+		t.Errorf("jupyter.log lacks the last Jupyter's SIGTERM line:\n%s", b.tail("log/jupyter.log", 5))
 	}
 }
