@@ -23,9 +23,10 @@ type orphanTimes struct {
 }
 
 // makeOrphans double-forks n children that exit at once, so n zombies are
-// re-parented to PID 1, then watches /proc until PID 1 has reaped them all.
-// It must run where /proc is the PID namespace's own (unshare --mount-proc).
-func makeOrphans(n int, result string, stdout io.Writer) error {
+// re-parented to PID 1, then watches /proc until PID 1 has reaped them all
+// (or, without wait, counts them once). It must run where /proc is the PID
+// namespace's own (unshare --mount-proc).
+func makeOrphans(n int, wait bool, result string, stdout io.Writer) error {
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		pid, errno := doubleFork()
@@ -46,13 +47,18 @@ func makeOrphans(n int, result string, stdout io.Writer) error {
 	}
 	forked := time.Now()
 	maxZ := 0
+	// An orphan that has not run its exit yet is alive, not a zombie: wait
+	// for those too, or the last orphans would escape the count.
 	for deadline := forked.Add(60 * time.Second); ; {
-		z, err := zombiesOfInit()
+		z, alive, err := orphansOfInit()
 		if err != nil {
 			return err
 		}
 		maxZ = max(maxZ, z)
-		if z == 0 {
+		if wait && z+alive == 0 {
+			break
+		}
+		if !wait && alive == 0 && (z >= n || time.Since(forked) > 2*time.Second) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -97,19 +103,23 @@ func doubleFork() (uintptr, syscall.Errno) {
 	return 0, 0
 }
 
-// zombiesOfInit counts zombies whose parent is PID 1.
-func zombiesOfInit() (int, error) {
+// orphansOfInit counts the zombies and the live processes, other than gen
+// itself, whose parent is PID 1.
+func orphansOfInit() (zombies, alive int, err error) {
 	d, err := os.Open("/proc")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	names, err := d.Readdirnames(-1)
 	d.Close()
 	if err != nil {
-		return 0, fmt.Errorf("list /proc: %w", err)
+		return 0, 0, fmt.Errorf("list /proc: %w", err)
 	}
-	n := 0
+	self := strconv.Itoa(os.Getpid())
 	for _, name := range names {
+		if name == self {
+			continue
+		}
 		if name[0] < '0' || name[0] > '9' {
 			continue
 		}
@@ -124,11 +134,17 @@ func zombiesOfInit() (int, error) {
 			continue
 		}
 		f := strings.Fields(s[i+1:])
-		if len(f) >= 2 && f[0] == "Z" {
-			if ppid, _ := strconv.Atoi(f[1]); ppid == 1 {
-				n++
-			}
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(f[1]); ppid != 1 {
+			continue
+		}
+		if f[0] == "Z" {
+			zombies++
+		} else {
+			alive++
 		}
 	}
-	return n, nil
+	return zombies, alive, nil
 }

@@ -173,7 +173,13 @@ type orphanResult struct {
 	MaxZombie int     `json:"max_zombies"`
 	Runs      int     `json:"runs"`
 	Err       string  `json:"err,omitempty"`
+	// Control is the zombie count when PID 1 never reaps (gen itself is
+	// PID 1): proof that the count sees unreaped orphans.
+	Control    int    `json:"control_zombies"`
+	ControlErr string `json:"control_err,omitempty"`
 }
+
+const controlOrphans = 1000
 
 const orphanCount = 10000
 
@@ -196,9 +202,47 @@ func (b *bench) orphans() orphanResult {
 		res.Runs++
 	}
 	res.CreateS, res.DrainS, res.TotalS = median(create), median(drain), median(total)
-	fmt.Fprintf(b.progress, "orphans %d: created %.3fs, drained %.3fs after the last fork, total %.3fs %s\n",
-		res.Orphans, res.CreateS, res.DrainS, res.TotalS, res.Err)
+	if z, err := b.orphansControl(); err != nil {
+		res.ControlErr = err.Error()
+	} else {
+		res.Control = z
+	}
+	fmt.Fprintf(b.progress, "orphans %d: created %.3fs, drained %.3fs after the last fork, total %.3fs %s; control: %d of %d left by a non-reaping PID 1 %s\n",
+		res.Orphans, res.CreateS, res.DrainS, res.TotalS, res.Err, res.Control, controlOrphans, res.ControlErr)
 	return res
+}
+
+// orphansControl runs gen itself as PID 1, which never reaps its orphans,
+// and returns how many zombies it counted.
+func (b *bench) orphansControl() (int, error) {
+	dir := filepath.Join(b.dir, "orphans-control")
+	defer os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	resultPath := filepath.Join(dir, "orphans.json")
+	out, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+	argv := []string{b.tool("unshare"), "--pid", "--fork", "--mount-proc", b.gen, "--orphans", fmt.Sprint(controlOrphans), "--no-wait", "--result", resultPath}
+	p, err := spawn(argv, dir, [3]*os.File{out, out, out}, os.Environ())
+	if err != nil {
+		return 0, err
+	}
+	if _, err := b.waitFor(p, "unshare gen", dir); err != nil {
+		return 0, err
+	}
+	data, err := os.ReadFile(resultPath)
+	if err != nil {
+		return 0, err
+	}
+	var r orphanResult
+	if err := json.Unmarshal(data, &r); err != nil {
+		return 0, err
+	}
+	return r.MaxZombie, nil
 }
 
 func (b *bench) orphansOnce(rep int) (orphanResult, error) {

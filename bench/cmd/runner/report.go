@@ -271,6 +271,12 @@ func (rep *report) writeOrphans(w func(string, ...any)) {
 	}
 	w("| orphans | forking took s | last zombie reaped after the last fork s | total s | most zombies seen at once |\n|---:|---:|---:|---:|---:|\n")
 	w("| %d | %.3f | %.3f | %.3f | %d |\n\n", o.Orphans, o.CreateS, o.DrainS, o.TotalS, o.MaxZombie)
+	if o.ControlErr != "" {
+		w("Control run failed: %s\n\n", mdEscape(oneLine(o.ControlErr)))
+	} else {
+		w("Control: with gen itself as PID 1, which never reaps, the same count finds %d of %d orphans left as zombies,\n", o.Control, controlOrphans)
+		w("so a zero above means supervise reaped every orphan before gen's next look at /proc.\n\n")
+	}
 }
 
 // chart draws bars of throughput relative to cat with gnuplot.

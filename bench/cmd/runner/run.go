@@ -42,7 +42,7 @@ type result struct {
 
 // runOne runs contestant c once in a fresh directory and checks its log.
 func (b *bench) runOne(c *contestant, round int) result {
-	r := result{Round: round, CPUS: -1, PeakRSS: -1}
+	r := result{Round: round, CPUS: -1, PeakRSS: -1, PeakAnon: -1}
 	dir := filepath.Join(b.dir, fmt.Sprintf("r%d-%s", round, slug(c.Name)))
 	defer os.RemoveAll(dir)
 	if err := b.measure(c, dir, &r); err != nil {

@@ -45,7 +45,7 @@ func (s *summary) compute(b *bench, byName map[string]*summary) {
 	}
 	var wall, writer, start, cpu, sys, ratio, alt []float64
 	s.Intact = true
-	s.PeakRSS = -1
+	s.PeakRSS, s.PeakAnon = -1, -1
 	ref, altRef := byName[s.C.Ref], byName[s.C.Alt]
 	for _, r := range s.Runs {
 		wall = append(wall, r.WallS)
