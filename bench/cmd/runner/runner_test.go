@@ -60,14 +60,17 @@ func TestSummaryRatiosArePerRound(t *testing.T) {
 }
 
 func TestStatCPUAndStatus(t *testing.T) {
-	// Burn a little CPU so the tick counters move.
-	deadline := time.Now().Add(50 * time.Millisecond)
-	for x := 0; time.Now().Before(deadline); x++ {
-		_ = x * x
-	}
-	total, sys, err := statCPU(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
+	// Burn CPU until the tick counters move (10 ms ticks; the machine may
+	// be busy, so no fixed amount of wall time is enough).
+	var total, sys time.Duration
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); total == 0 && time.Now().Before(deadline); {
+		for x := 0; x < 1e6; x++ {
+			_ = x * x
+		}
+		if total, sys, err = statCPU(os.Getpid()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if total <= 0 || sys > total {
 		t.Errorf("statCPU = %v total, %v sys", total, sys)
