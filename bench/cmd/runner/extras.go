@@ -29,7 +29,6 @@ type idleResult struct {
 }
 
 const (
-	idleReps    = 3
 	idleSettle  = 500 * time.Millisecond
 	idleMeasure = 2 * time.Second
 )
@@ -42,7 +41,7 @@ func (b *bench) idle() []idleResult {
 		for _, who := range []string{"supervise", "supervisord"} {
 			res := idleResult{Supervisor: who, Services: n}
 			var ready, rss, anon, cpu, stop []float64
-			reps := idleReps
+			reps := max(b.reps, 1)
 			if who == "supervisord" {
 				reps = 1 // stopping 100 programs takes it about 20 s
 			}
@@ -189,7 +188,7 @@ const orphanCount = 10000
 func (b *bench) orphans() orphanResult {
 	res := orphanResult{Orphans: orphanCount}
 	var create, drain, total []float64
-	for rep := 0; rep < idleReps; rep++ {
+	for rep := 0; rep < max(b.reps, 1); rep++ {
 		t, err := b.orphansOnce(rep)
 		if err != nil {
 			res.Err = err.Error()

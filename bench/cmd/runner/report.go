@@ -11,14 +11,15 @@ import (
 
 // report is everything one `make bench` measured.
 type report struct {
-	Bench     *bench        `json:"-"`
-	Began     time.Time     `json:"began"`
-	Took      time.Duration `json:"took"`
-	Machine   machineInfo   `json:"machine"`
-	Summaries []*summary    `json:"contestants"`
-	Idle      []idleResult  `json:"idle"`
-	Orphans   orphanResult  `json:"orphans"`
-	SinkBench string        `json:"sink_bench"`
+	Bench         *bench        `json:"-"`
+	Began         time.Time     `json:"began"`
+	Took          time.Duration `json:"took"`
+	Machine       machineInfo   `json:"machine"`
+	Summaries     []*summary    `json:"contestants"`
+	Idle          []idleResult  `json:"idle"`
+	Orphans       orphanResult  `json:"orphans"`
+	SinkBench     string        `json:"sink_bench"`
+	SinkBenchTime string        `json:"sink_benchtime"`
 }
 
 func (rep *report) byName(name string) *summary {
@@ -75,6 +76,11 @@ func (rep *report) write(mdPath, pngPath string) error {
 	w("  is a zombie, so the generator, a child of supervise and supervisord, is not counted) per GiB from gen.\n")
 	w("- **peak RSS**: the logger's VmHWM (high-water mark of its resident memory), sampled every 5 ms until it\n")
 	w("  exits; highest over the rounds.\n")
+	w("- `gen | cat > file` uses the default 64 KiB pipe. supervise enlarges its capture pipes to 1 MiB\n")
+	w("  (F_SETPIPE_SZ), so fewer wake-ups per byte; the `1 MiB pipe` row gives cat the same pipe.\n")
+	w("- Compressed variants run gen without `main` (supervise abandons unfinished compression at exit and\n")
+	w("  redoes it at the next start), so their MiB/s is until every archive is compressed, then supervise\n")
+	w("  is stopped with SIGTERM; their writer MiB/s is what the service saw.\n")
 	w("- **lines**: bench/cmd/check reads the live file and every archive (.gz/.zst decompressed) oldest first and\n")
 	w("  requires every line exactly once, whole and in order; timestamp prefixes are allowed where asked for.\n")
 	w("  A line split across two files counts as torn.\n\n")
@@ -125,7 +131,7 @@ func (rep *report) write(mdPath, pngPath string) error {
 	if rep.SinkBench == "" {
 		w("`go test -run XXX -bench . -benchmem ./pkg/sink/` found no benchmarks in this tree.\n\n")
 	} else {
-		w("`go test -run XXX -bench . -benchmem ./pkg/sink/`:\n\n```\n%s\n```\n\n", strings.TrimSpace(rep.SinkBench))
+		w("`go test -run XXX -bench . -benchmem -benchtime %s ./pkg/sink/`:\n\n```\n%s\n```\n\n", rep.SinkBenchTime, strings.TrimSpace(rep.SinkBench))
 	}
 
 	w("## Commands\n\n")
@@ -241,7 +247,7 @@ func (rep *report) writeIdle(w func(string, ...any)) {
 		return
 	}
 	w("`sleep infinity` services; ready: exec until every service's process is running; RSS once settled;\n")
-	w("idle CPU over %v; stop: SIGTERM until the supervisor has exited. supervise: medians of %d runs;\n", idleMeasure, idleReps)
+	w("idle CPU over %v; stop: SIGTERM until the supervisor has exited. supervise: median of %d runs;\n", idleMeasure, max(rep.Bench.reps, 1))
 	w("supervisord: one run (stopping 100 programs takes it about 20 s).\n\n")
 	w("| supervisor | services | ready s | RSS MiB | anon MiB | VmHWM MiB | idle CPU %% | stop s |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rep.Idle {
@@ -264,7 +270,7 @@ func (rep *report) writeOrphans(w func(string, ...any)) {
 	}
 	w("`unshare --pid --fork --mount-proc supervise -c DIR/services.conf` with a main service\n")
 	w("`gen --orphans %d` that double-forks %d children which exit at once, then watches /proc until PID 1\n", o.Orphans, o.Orphans)
-	w("(supervise) has reaped every zombie. Medians of %d runs.\n\n", idleReps)
+	w("(supervise) has reaped every zombie. Median of %d runs.\n\n", max(rep.Bench.reps, 1))
 	if o.Err != "" {
 		w("Failed: %s\n\n", mdEscape(oneLine(o.Err)))
 		return
@@ -292,12 +298,19 @@ func (rep *report) chart(pngPath string) error {
 		v, label := 0.0, "failed"
 		if s.ok() {
 			v, label = s.XRef, fmt.Sprintf("%.2f", s.XRef)
+			if !s.Intact {
+				label += " (torn)"
+			}
+		}
+		name := s.Name
+		if s.C.Compressed {
+			name += " (until compressed)"
 		}
 		color := colors[s.C.Group]
 		if color == "" {
 			color = "0xff7f0e"
 		}
-		fmt.Fprintf(&data, "%q %.3f %s %q\n", s.Name, v, color, label)
+		fmt.Fprintf(&data, "%q %.3f %s %q\n", name, v, color, label)
 	}
 	dataPath := filepath.Join(dir, "data")
 	if err := os.WriteFile(dataPath, []byte(data.String()), 0o644); err != nil {
@@ -309,7 +322,7 @@ func (rep *report) chart(pngPath string) error {
 	}
 	script := fmt.Sprintf(`set terminal pngcairo size 1000,560 font ",10"
 set output %q
-set title "Throughput relative to gen | cat > file (%s of %d-byte lines, rotation at %s; median of %d rounds)"
+set title "Throughput relative to gen | cat > file (%s of %d-byte lines, rotation at %s; median of %d rounds)\ngrey: limits, orange: peers, blue: supervise; (torn): lines lost or torn"
 set style fill solid 0.85 border -1
 set boxwidth 0.7
 set yrange [0:*]
@@ -317,7 +330,8 @@ set ylabel "× gen | cat > file"
 set xtics rotate by -35 nomirror
 set grid ytics
 set key off
-set bmargin 9
+set bmargin 10
+set tmargin 4
 set rmargin 8
 plot %q using 0:2:3:xtic(1) with boxes lc rgb variable, \
      '' using 0:($2+0.02):4 with labels offset 0,0.5, \
