@@ -7,6 +7,8 @@
 #   SIZE=50M   bytes each contestant logs (default 400M). Any other size is a
 #              quick run: 3 rounds, the start-up and orphan runs once each.
 #   ROUNDS=N   alternating rounds, medians reported (default 5)
+#   BENCH_DIR  scratch directory for the logs (default: a new one in /dev/shm,
+#              a tmpfs, so disk speed does not enter the numbers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-bin/supervise}
@@ -55,4 +57,5 @@ fi
 
 mkdir -p var/bench
 "$tools/runner" --bin "$bin" --gen "$tools/gen" --ptycat "$tools/ptycat" --size "$size" --rounds "$rounds" --reps "$reps" \
-  --sink-bench "$sink_out" --sink-benchtime "$sink_benchtime" --json var/bench/results.json "$@"
+  --sink-bench "$sink_out" --sink-benchtime "$sink_benchtime" --json var/bench/results.json \
+  ${BENCH_DIR:+--dir "$BENCH_DIR"} "$@"

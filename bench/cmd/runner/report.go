@@ -269,8 +269,9 @@ func (rep *report) writeOrphans(w func(string, ...any)) {
 		return
 	}
 	w("`unshare --pid --fork --mount-proc supervise -c DIR/services.conf` with a main service\n")
-	w("`gen --orphans %d` that double-forks %d children which exit at once, then watches /proc until PID 1\n", o.Orphans, o.Orphans)
-	w("(supervise) has reaped every zombie. Median of %d runs.\n\n", max(rep.Bench.reps, 1))
+	w("`gen --orphans %d` that double-forks %d children which exit at once (gen reaps the middle children,\n", o.Orphans, o.Orphans)
+	w("64 outstanding at most, as daemonizing programs do), then watches /proc until PID 1 (supervise) has\n")
+	w("reaped every orphan. The question is whether zombies pile up. Median of %d runs.\n\n", max(rep.Bench.reps, 1))
 	if o.Err != "" {
 		w("Failed: %s\n\n", mdEscape(oneLine(o.Err)))
 		return
