@@ -6,7 +6,7 @@
 # Usage: bench/run.sh BIN [runner flags...]
 #   SIZE=50M   bytes each contestant logs (default 400M). Any other size is a
 #              quick run: 3 rounds, the start-up and orphan runs once each.
-#   ROUNDS=N   alternating rounds, medians reported (default 5)
+#   ROUNDS=N   alternating rounds, medians reported (default 4)
 #   BENCH_DIR  scratch directory for the logs (default: a new one in /dev/shm,
 #              a tmpfs, so disk speed does not enter the numbers)
 set -euo pipefail
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 bin=${1:-bin/supervise}
 shift || true
 size=${SIZE:-400M}
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-4}
 reps=3
 # The sink's micro-benchmarks: 1s each for the full run, shorter for a quick one.
 sink_benchtime=${SINK_BENCHTIME:-1s}

@@ -158,8 +158,12 @@ func (b *bench) runRounds(filter *regexp.Regexp) []*summary {
 		}
 	}
 	sums := make([]*summary, len(cs))
+	refs := map[string]*contestant{}
 	for i, c := range cs {
 		sums[i] = &summary{C: c}
+		if c.Name == c.Ref {
+			refs[c.Name] = c
+		}
 	}
 	for round := 0; round < b.rounds; round++ {
 		for k := range cs {
@@ -168,7 +172,21 @@ func (b *bench) runRounds(filter *regexp.Regexp) []*summary {
 			if s.Err != "" {
 				continue // a broken contestant stays broken; do not spend time on it
 			}
+			// Each contestant is paired with a run of its reference right
+			// before it (even rounds) or after it (odd rounds).
+			ref := refs[s.C.Ref]
+			if s.C.Name == s.C.Ref {
+				ref = nil
+			}
+			var refWall float64
+			if ref != nil && round%2 == 0 {
+				refWall = b.refWall(ref, round)
+			}
 			r := b.runOne(s.C, round)
+			if ref != nil && round%2 == 1 {
+				refWall = b.refWall(ref, round)
+			}
+			r.RefWallS = refWall
 			s.Runs = append(s.Runs, r)
 			status := "ok"
 			switch {

@@ -59,6 +59,28 @@ func TestSummaryRatiosArePerRound(t *testing.T) {
 	}
 }
 
+// A run paired with its own reference run is compared with that one, not
+// with the reference's row in the round.
+func TestPairedRatio(t *testing.T) {
+	b := &bench{size: 1 << 20, lineLen: 199}
+	b.format, _ = numbered.NewFormat(199)
+	cat := &summary{C: &contestant{Name: refCat, Ref: refCat}, Runs: []result{{Round: 0, WallS: 10, Intact: true}}}
+	x := &summary{C: &contestant{Name: "x", Ref: refCat}, Runs: []result{{Round: 0, WallS: 2, RefWallS: 1, Intact: true}}}
+	y := &summary{C: &contestant{Name: "y", Ref: refCat}, Runs: []result{{Round: 0, WallS: 1, RefWallS: 4, Intact: true}}}
+	byName := map[string]*summary{refCat: cat, "x": x, "y": y}
+	for _, s := range []*summary{cat, x, y} {
+		s.compute(b, byName)
+	}
+	if x.XRef != 0.5 || y.XRef != 4 {
+		t.Errorf("XRef x=%v y=%v, want 0.5 and 4", x.XRef, y.XRef)
+	}
+	// y is 4× cat and x 0.5× cat: y is 8× x, although y's own wall time is
+	// only half of x's.
+	if thr, _, ok := versus(y, x); !ok || thr != 8 {
+		t.Errorf("versus(y, x) = %v, %v; want 8", thr, ok)
+	}
+}
+
 func TestStatCPUAndStatus(t *testing.T) {
 	// Burn CPU until the tick counters move (10 ms ticks; the machine may
 	// be busy, so no fixed amount of wall time is enough).
