@@ -336,7 +336,7 @@ set grid ytics
 set key off
 set bmargin 10
 set tmargin 4
-set rmargin 8
+set rmargin 14
 plot %q using 0:2:3:xtic(1) with boxes lc rgb variable, \
      '' using 0:($2+0.02):4 with labels offset 0,0.5, \
      1 with lines dt 2 lc rgb "0x444444", 0.9 with lines dt 3 lc rgb "0x1f77b4"
