@@ -143,6 +143,10 @@ func (rep *report) write(mdPath, pngPath string) error {
 	for _, s := range rep.Summaries {
 		w("- %s: `%s`\n", mdEscape(s.Name), b.command(s.C))
 	}
+	w("\nTo profile the sink's hot path with this workload (199-byte lines in 8 KiB writes, rotation at 10 MiB):\n")
+	w("`go test -run XXX -bench Capture/plain -benchtime 51200x -cpuprofile cpu.out ./bench/sinkprof/`, then\n")
+	w("`go tool pprof -top sinkprof.test cpu.out`. A single log can be checked with\n")
+	w("`go run ./bench/cmd/check --layout numbered --size 400M /var/log/supervise/gen.log`.\n")
 	w("\nThe services.conf of the plain supervise run (the variants add the keys listed above):\n\n```ini\n")
 	if sup := rep.byName("supervise"); sup != nil {
 		w("%s", strings.ReplaceAll(b.superviseConf(sup.C, "DIR"), b.gen, "gen"))
