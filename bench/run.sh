@@ -4,14 +4,25 @@
 # writes docs/benchmarks.md and docs/benchmarks.png.
 #
 # Usage: bench/run.sh BIN [runner flags...]
-#   SIZE=50M   bytes each contestant logs (default 400M; 50M is the quick mode)
-#   ROUNDS=N   alternating rounds, medians reported (default 5)
+#   SIZE=50M   bytes each contestant logs (default 400M). Any other size is a
+#              quick run: 3 rounds, the start-up and orphan runs once each.
+#   ROUNDS=N   alternating rounds, medians reported (default 4)
+#   BENCH_DIR  scratch directory for the logs (default: a new one in /dev/shm,
+#              a tmpfs, so disk speed does not enter the numbers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-bin/supervise}
 shift || true
 size=${SIZE:-400M}
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-4}
+reps=3
+# The sink's micro-benchmarks: 1s each for the full run, shorter for a quick one.
+sink_benchtime=${SINK_BENCHTIME:-1s}
+if [ "$size" != 400M ]; then
+  rounds=${ROUNDS:-3}
+  reps=1
+  sink_benchtime=${SINK_BENCHTIME:-200ms}
+fi
 
 # The peers and the chart come from Debian; install whatever is missing.
 missing=()
@@ -40,10 +51,11 @@ go build -o "$tools/ptycat" ./bench/cmd/ptycat
 sink_out=$tools/sink-bench.txt
 : >"$sink_out"
 if grep -qs '^func Benchmark' pkg/sink/*_test.go; then
-  echo "bench: go test -run XXX -bench . -benchmem ./pkg/sink/" >&2
-  go test -run XXX -bench . -benchmem ./pkg/sink/ >"$sink_out" 2>&1 || echo "bench: sink benchmarks failed (kept in the report)" >&2
+  echo "bench: go test -run XXX -bench . -benchmem -benchtime $sink_benchtime ./pkg/sink/" >&2
+  go test -run XXX -bench . -benchmem -benchtime "$sink_benchtime" ./pkg/sink/ >"$sink_out" 2>&1 || echo "bench: sink benchmarks failed (kept in the report)" >&2
 fi
 
 mkdir -p var/bench
-"$tools/runner" --bin "$bin" --gen "$tools/gen" --ptycat "$tools/ptycat" --size "$size" --rounds "$rounds" \
-  --sink-bench "$sink_out" --json var/bench/results.json "$@"
+"$tools/runner" --bin "$bin" --gen "$tools/gen" --ptycat "$tools/ptycat" --size "$size" --rounds "$rounds" --reps "$reps" \
+  --sink-bench "$sink_out" --sink-benchtime "$sink_benchtime" --json var/bench/results.json \
+  ${BENCH_DIR:+--dir "$BENCH_DIR"} "$@"

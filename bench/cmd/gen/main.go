@@ -30,11 +30,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	orphans := fs.Int("orphans", 0, "instead of lines: double-fork this many orphans, then wait until PID 1 has reaped them")
 	result := fs.String("result", "", "with --orphans: also write the timings (JSON) to this file")
 	stamp := fs.String("stamp", "", "at exit, write the start and end times of the writing (Unix ns) to this file")
+	noWait := fs.Bool("no-wait", false, "with --orphans: count the zombies once after forking instead of waiting for PID 1 to reap them (a control run)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *orphans > 0 {
-		if err := makeOrphans(*orphans, *result, stdout); err != nil {
+		if err := makeOrphans(*orphans, !*noWait, *result, stdout); err != nil {
 			fmt.Fprintf(stderr, "gen: %v\n", err)
 			return 1
 		}

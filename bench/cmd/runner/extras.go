@@ -29,7 +29,6 @@ type idleResult struct {
 }
 
 const (
-	idleReps    = 3
 	idleSettle  = 500 * time.Millisecond
 	idleMeasure = 2 * time.Second
 )
@@ -42,7 +41,7 @@ func (b *bench) idle() []idleResult {
 		for _, who := range []string{"supervise", "supervisord"} {
 			res := idleResult{Supervisor: who, Services: n}
 			var ready, rss, anon, cpu, stop []float64
-			reps := idleReps
+			reps := max(b.reps, 1)
 			if who == "supervisord" {
 				reps = 1 // stopping 100 programs takes it about 20 s
 			}
@@ -173,7 +172,13 @@ type orphanResult struct {
 	MaxZombie int     `json:"max_zombies"`
 	Runs      int     `json:"runs"`
 	Err       string  `json:"err,omitempty"`
+	// Control is the zombie count when PID 1 never reaps (gen itself is
+	// PID 1): proof that the count sees unreaped orphans.
+	Control    int    `json:"control_zombies"`
+	ControlErr string `json:"control_err,omitempty"`
 }
+
+const controlOrphans = 1000
 
 const orphanCount = 10000
 
@@ -183,7 +188,7 @@ const orphanCount = 10000
 func (b *bench) orphans() orphanResult {
 	res := orphanResult{Orphans: orphanCount}
 	var create, drain, total []float64
-	for rep := 0; rep < idleReps; rep++ {
+	for rep := 0; rep < max(b.reps, 1); rep++ {
 		t, err := b.orphansOnce(rep)
 		if err != nil {
 			res.Err = err.Error()
@@ -196,9 +201,47 @@ func (b *bench) orphans() orphanResult {
 		res.Runs++
 	}
 	res.CreateS, res.DrainS, res.TotalS = median(create), median(drain), median(total)
-	fmt.Fprintf(b.progress, "orphans %d: created %.3fs, drained %.3fs after the last fork, total %.3fs %s\n",
-		res.Orphans, res.CreateS, res.DrainS, res.TotalS, res.Err)
+	if z, err := b.orphansControl(); err != nil {
+		res.ControlErr = err.Error()
+	} else {
+		res.Control = z
+	}
+	fmt.Fprintf(b.progress, "orphans %d: created %.3fs, drained %.3fs after the last fork, total %.3fs %s; control: %d of %d left by a non-reaping PID 1 %s\n",
+		res.Orphans, res.CreateS, res.DrainS, res.TotalS, res.Err, res.Control, controlOrphans, res.ControlErr)
 	return res
+}
+
+// orphansControl runs gen itself as PID 1, which never reaps its orphans,
+// and returns how many zombies it counted.
+func (b *bench) orphansControl() (int, error) {
+	dir := filepath.Join(b.dir, "orphans-control")
+	defer os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	resultPath := filepath.Join(dir, "orphans.json")
+	out, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+	argv := []string{b.tool("unshare"), "--pid", "--fork", "--mount-proc", b.gen, "--orphans", fmt.Sprint(controlOrphans), "--no-wait", "--result", resultPath}
+	p, err := spawn(argv, dir, [3]*os.File{out, out, out}, os.Environ())
+	if err != nil {
+		return 0, err
+	}
+	if _, err := b.waitFor(p, "unshare gen", dir); err != nil {
+		return 0, err
+	}
+	data, err := os.ReadFile(resultPath)
+	if err != nil {
+		return 0, err
+	}
+	var r orphanResult
+	if err := json.Unmarshal(data, &r); err != nil {
+		return 0, err
+	}
+	return r.MaxZombie, nil
 }
 
 func (b *bench) orphansOnce(rep int) (orphanResult, error) {

@@ -35,6 +35,7 @@ type bench struct {
 	writeText string
 	rotate    int64
 	rounds    int
+	reps      int // runs of each start-up, idle and orphan measurement
 	dir       string
 	timeout   time.Duration
 	format    numbered.Format
@@ -70,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&b.writeText, "write", "8K", "bytes per write(2) of the generator")
 	rotate := fs.String("rotate", "10M", "rotation size")
 	fs.IntVar(&b.rounds, "rounds", 3, "rounds; contestants alternate within each round and the median is reported")
+	fs.IntVar(&b.reps, "reps", 3, "runs of each start-up/idle and orphan measurement (median reported)")
 	fs.StringVar(&b.dir, "dir", "", "scratch directory (default: a new directory in /dev/shm)")
 	fs.DurationVar(&b.timeout, "timeout", 0, "per-run limit (default: 60s + 1s per 4 MiB)")
 	only := fs.String("only", "", "run only contestants whose name matches this regexp (for trying things out)")
@@ -77,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	png := fs.String("png", "docs/benchmarks.png", "the chart")
 	jsonOut := fs.String("json", "", "also write every measurement as JSON here")
 	sinkBench := fs.String("sink-bench", "", "output of go test -bench ./pkg/sink/ to append")
+	sinkBenchTime := fs.String("sink-benchtime", "1s", "the -benchtime that output was made with")
 	extras := fs.Bool("extras", true, "also measure idle services, start-up and orphan reaping")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -127,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *sinkBench != "" {
 		if data, err := os.ReadFile(*sinkBench); err == nil {
-			rep.SinkBench = string(data)
+			rep.SinkBench, rep.SinkBenchTime = string(data), *sinkBenchTime
 		}
 	}
 	rep.Took = time.Since(began)
@@ -155,8 +158,12 @@ func (b *bench) runRounds(filter *regexp.Regexp) []*summary {
 		}
 	}
 	sums := make([]*summary, len(cs))
+	refs := map[string]*contestant{}
 	for i, c := range cs {
 		sums[i] = &summary{C: c}
+		if c.Name == c.Ref {
+			refs[c.Name] = c
+		}
 	}
 	for round := 0; round < b.rounds; round++ {
 		for k := range cs {
@@ -165,7 +172,21 @@ func (b *bench) runRounds(filter *regexp.Regexp) []*summary {
 			if s.Err != "" {
 				continue // a broken contestant stays broken; do not spend time on it
 			}
+			// Each contestant is paired with a run of its reference right
+			// before it (even rounds) or after it (odd rounds).
+			ref := refs[s.C.Ref]
+			if s.C.Name == s.C.Ref {
+				ref = nil
+			}
+			var refWall float64
+			if ref != nil && round%2 == 0 {
+				refWall = b.refWall(ref, round)
+			}
 			r := b.runOne(s.C, round)
+			if ref != nil && round%2 == 1 {
+				refWall = b.refWall(ref, round)
+			}
+			r.RefWallS = refWall
 			s.Runs = append(s.Runs, r)
 			status := "ok"
 			switch {

@@ -32,6 +32,10 @@ type result struct {
 	SysS     float64 `json:"sys_s"`     // the system part
 	PeakRSS  int64   `json:"peak_rss"`  // logger's VmHWM, bytes; -1 without a logger
 	PeakAnon int64   `json:"peak_anon"` // logger's highest RssAnon, bytes
+	// RefWallS is the wall time of the reference (gen | cat) run right
+	// next to this one, so the ratio compares runs seconds apart, not a
+	// round apart, on a machine whose load changes; 0 if none.
+	RefWallS float64 `json:"ref_wall_s,omitempty"`
 	// Uncompressed: archives still not compressed when the contestant
 	// was done (only for compressed variants).
 	Uncompressed int             `json:"uncompressed"`
@@ -42,7 +46,7 @@ type result struct {
 
 // runOne runs contestant c once in a fresh directory and checks its log.
 func (b *bench) runOne(c *contestant, round int) result {
-	r := result{Round: round, CPUS: -1, PeakRSS: -1}
+	r := result{Round: round, CPUS: -1, PeakRSS: -1, PeakAnon: -1}
 	dir := filepath.Join(b.dir, fmt.Sprintf("r%d-%s", round, slug(c.Name)))
 	defer os.RemoveAll(dir)
 	if err := b.measure(c, dir, &r); err != nil {
@@ -60,6 +64,18 @@ func (b *bench) runOne(c *contestant, round int) result {
 		r.Uncompressed = countUncompressed(filepath.Join(dir, c.LogPath))
 	}
 	return r
+}
+
+// refWall runs the reference c once, without checking its lines (its own
+// row does that), and returns its wall time.
+func (b *bench) refWall(c *contestant, round int) float64 {
+	var r result
+	dir := filepath.Join(b.dir, fmt.Sprintf("r%d-pair-%s", round, slug(c.Name)))
+	defer os.RemoveAll(dir)
+	if err := b.measure(c, dir, &r); err != nil {
+		return 0
+	}
+	return r.WallS
 }
 
 func (b *bench) want(c *contestant) uint64 {

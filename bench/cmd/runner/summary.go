@@ -45,7 +45,7 @@ func (s *summary) compute(b *bench, byName map[string]*summary) {
 	}
 	var wall, writer, start, cpu, sys, ratio, alt []float64
 	s.Intact = true
-	s.PeakRSS = -1
+	s.PeakRSS, s.PeakAnon = -1, -1
 	ref, altRef := byName[s.C.Ref], byName[s.C.Alt]
 	for _, r := range s.Runs {
 		wall = append(wall, r.WallS)
@@ -62,10 +62,8 @@ func (s *summary) compute(b *bench, byName map[string]*summary) {
 		if damage(r.Check) >= damage(s.Worst) {
 			s.Worst = r.Check
 		}
-		if ref != nil && ref.Err == "" {
-			if rr, ok := ref.round(r.Round); ok && r.WallS > 0 {
-				ratio = append(ratio, rr.WallS/r.WallS)
-			}
+		if x, ok := s.xref(r, ref); ok {
+			ratio = append(ratio, x)
 		}
 		if altRef != nil && altRef.Err == "" {
 			if rr, ok := altRef.round(r.Round); ok && r.WallS > 0 {
@@ -75,6 +73,24 @@ func (s *summary) compute(b *bench, byName map[string]*summary) {
 	}
 	s.WallS, s.WriterS, s.StartS, s.CPUS, s.SysS = median(wall), median(writer), median(start), median(cpu), median(sys)
 	s.XRef, s.XAlt = median(ratio), median(alt)
+}
+
+// xref is run r's throughput relative to its reference: against the
+// reference run paired with it, else the reference's run in the same round.
+func (s *summary) xref(r result, ref *summary) (float64, bool) {
+	switch {
+	case r.Err != "" || r.WallS <= 0:
+		return 0, false
+	case s.C != nil && s.C.Name == s.C.Ref:
+		return 1, true
+	case r.RefWallS > 0:
+		return r.RefWallS / r.WallS, true
+	case ref != nil && ref.Err == "":
+		if rr, ok := ref.round(r.Round); ok {
+			return rr.WallS / r.WallS, true
+		}
+	}
+	return 0, false
 }
 
 func (s *summary) round(n int) (result, bool) {
@@ -103,7 +119,9 @@ func (s *summary) CPUPerGiB() float64 {
 }
 
 // versus is the median over rounds of a's throughput over b's, and of a's
-// CPU time over b's.
+// CPU time over b's. Throughputs are compared through each run's ratio to
+// its paired reference run, so a change of load between the two runs
+// cancels out.
 func versus(a, b *summary) (thr, cpu float64, ok bool) {
 	if !a.ok() || !b.ok() {
 		return 0, 0, false
@@ -114,7 +132,13 @@ func versus(a, b *summary) (thr, cpu float64, ok bool) {
 		if !found || ra.WallS <= 0 {
 			continue
 		}
-		t = append(t, rb.WallS/ra.WallS)
+		xa, oka := a.xref(ra, nil)
+		xb, okb := b.xref(rb, nil)
+		if oka && okb && xb > 0 {
+			t = append(t, xa/xb)
+		} else {
+			t = append(t, rb.WallS/ra.WallS)
+		}
 		if rb.CPUS > 0 {
 			c = append(c, ra.CPUS/rb.CPUS)
 		}
