@@ -81,7 +81,7 @@ func TestDiskFull(t *testing.T) {
 		"injected": fmt.Sprintf("dd filled the 4 MiB tmpfs (%d bytes) for 3 s", st.Size()), "check": c,
 		"dropped_bytes_status": dropped, "dropped_bytes_during_fill": droppedBytes(low, names...),
 		"missing_bytes": c.Missing * lineSize,
-		"fds_before": base.FDs, "fds_after": p.FDs, "goroutines_before": base.Goroutines, "goroutines_after": p.Goroutines,
+		"fds_before":    base.FDs, "fds_after": p.FDs, "goroutines_before": base.Goroutines, "goroutines_after": p.Goroutines,
 		"rss_peak_kib": p.HWMKiB,
 	})
 	if c.Torn+c.Duplicated+c.OutOfOrder > 0 {

@@ -61,7 +61,11 @@ func (b *box) checkLogs(expect map[string]uint64, names ...string) logCheck {
 		c.OutOfOrder += r.OutOfOrder
 		c.Files += len(r.Files)
 		if !r.OK() {
-			c.Detail = append(c.Detail, n+": "+r.String())
+			d := r.String()
+			if len(d) > 800 {
+				d = d[:800] + "..."
+			}
+			c.Detail = append(c.Detail, n+": "+d)
 		}
 		for _, f := range r.Files {
 			m, bytes := markers(b, f)

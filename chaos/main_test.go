@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -88,6 +89,8 @@ func helper(name string, args []string) int {
 		err = genMain(args)
 	case "crash":
 		err = crashMain(args)
+	case "bomb":
+		err = bombMain(args)
 	default:
 		err = fmt.Errorf("unknown helper %q", name)
 	}
@@ -191,7 +194,7 @@ func appendManifest(path string, b []byte) error {
 // It writes a random number of numbered lines under a stream name of its
 // own (so restarts never reuse numbers), appends "STREAM COUNT" for each
 // stream to MANIFEST once they are written, sleeps a random while and dies:
-// a random exit code, or killed by a signal.
+// a random exit code, or killed by SIGKILL or SIGTERM.
 func crashMain(args []string) error {
 	if len(args) != 2 {
 		return fmt.Errorf("usage: crash ID MANIFEST")
@@ -222,8 +225,9 @@ func crashMain(args []string) error {
 	case 0:
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	case 1:
-		syscall.Kill(os.Getpid(), syscall.SIGSEGV)
-		time.Sleep(time.Second) // Go turns SEGV into a panic exit 2 at worst
+		// TERM, not SEGV: Go would print a traceback into the log.
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		time.Sleep(time.Second)
 	}
 	os.Exit(1 + rng.IntN(255))
 	return nil
@@ -239,3 +243,53 @@ func writeAll(f *os.File, b []byte) error {
 	}
 	return nil
 }
+
+// bombMain is a fork bomb of short children that survives its own failed
+// forks (a shell bomb dies at its first "Cannot fork"):
+//
+//	bomb WORKERS
+//
+// WORKERS goroutines start `sh -c 'sleep 0.3 &'` as fast as they can; each
+// sh exits at once, so every sleep is an orphan that goes to supervise.
+// EAGAIN at the pids limit is counted and retried. It reaps its own direct
+// children (it is not supervise).
+func bombMain(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: bomb WORKERS")
+	}
+	workers, err := strconv.Atoi(args[0])
+	if err != nil {
+		return err
+	}
+	go func() {
+		for {
+			var ws syscall.WaitStatus
+			if _, err := syscall.Wait4(-1, &ws, 0, nil); err == syscall.ECHILD {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}()
+	attr := &syscall.ProcAttr{Env: []string{"PATH=/usr/bin:/bin"}}
+	var failed, made atomicCounter
+	for i := 0; i < workers; i++ {
+		go func() {
+			for {
+				if _, err := syscall.ForkExec("/bin/sh", []string{"sh", "-c", "sleep 0.3 &"}, attr); err != nil {
+					failed.add()
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				made.add()
+			}
+		}()
+	}
+	for range time.Tick(time.Second) {
+		fmt.Printf("bomb: %d forks, %d failed\n", made.load(), failed.load())
+	}
+	return nil
+}
+
+type atomicCounter struct{ n atomic.Int64 }
+
+func (c *atomicCounter) add()        { c.n.Add(1) }
+func (c *atomicCounter) load() int64 { return c.n.Load() }
