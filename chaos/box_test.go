@@ -401,13 +401,45 @@ func (b *box) nsProcs() (all int, zombies []string) {
 }
 
 // baseline is taken once the box is up and settled.
-type baseline struct{ procProbe }
+type baseline struct {
+	procProbe
+	fdTargets map[string]int // readlink of each fd, counted
+}
+
+// fdTargets lists what supervise's descriptors point at.
+func (b *box) fdTargets() map[string]int {
+	m := map[string]int{}
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", b.pid1))
+	for _, e := range ents {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", b.pid1, e.Name()))
+		if err != nil {
+			continue
+		}
+		if strings.HasPrefix(l, "socket:") || strings.HasPrefix(l, "pipe:") || strings.HasPrefix(l, "anon_inode:") {
+			l = l[:strings.IndexAny(l, ":")+1] + "*" // numbered kinds: count by kind
+		}
+		m[l]++
+	}
+	return m
+}
+
+// fdGrowth describes the descriptors beyond the baseline.
+func (b *box) fdGrowth(base baseline) string {
+	var out []string
+	for k, n := range b.fdTargets() {
+		if n > base.fdTargets[k] {
+			out = append(out, fmt.Sprintf("%s x%d", k, n-base.fdTargets[k]))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
 
 func (b *box) baseline() baseline {
 	b.t.Helper()
 	p := b.probe()
 	b.t.Logf("baseline: fds=%d goroutines=%d rss=%dKiB threads=%d", p.FDs, p.Goroutines, p.RSSKiB, p.Threads)
-	return baseline{p}
+	return baseline{procProbe: p, fdTargets: b.fdTargets()}
 }
 
 // healthy is the check after every scenario: supervise answers ctl status,
@@ -433,7 +465,7 @@ func (b *box) healthy(base baseline, fdSlack, goSlack int, rssLimitMiB int64) pr
 	waitFor(t, 20*time.Second, "fds and goroutines back to the baseline", func() (bool, string) {
 		p = b.probe()
 		return p.FDs <= base.FDs+fdSlack && p.Goroutines <= base.Goroutines+goSlack,
-			fmt.Sprintf("fds %d (baseline %d +%d), goroutines %d (baseline %d +%d)", p.FDs, base.FDs, fdSlack, p.Goroutines, base.Goroutines, goSlack)
+			fmt.Sprintf("fds %d (baseline %d +%d; new: %s), goroutines %d (baseline %d +%d)", p.FDs, base.FDs, fdSlack, b.fdGrowth(base), p.Goroutines, base.Goroutines, goSlack)
 	})
 	if p.HWMKiB > rssLimitMiB<<10 {
 		t.Errorf("peak RSS (VmHWM) %d KiB above the bound of %d MiB", p.HWMKiB, rssLimitMiB)
