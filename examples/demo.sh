@@ -19,12 +19,15 @@ section "supervise check -c $conf"
 section "starting supervise (events go to var/supervise.err), running ${secs}s"
 "$bin" -c "$conf" >var/supervise.out 2>var/supervise.err &
 pid=$!
-sleep "$secs"
+sleep $((secs / 2))
+section "kill -USR1 $pid   (rotate every log now)"
+kill -USR1 "$pid"
+sleep $((secs - secs / 2))
 
 section "supervise ctl status"
 "$bin" ctl status || echo "(ctl failed: exit $?)"
 
-section "ls -l var/log   (ticker rotates at 64K: numbered .gz archives)"
+section "ls -l var/log   (USR1 and rotate_size = 64K: numbered .gz archives, .1 the newest)"
 ls -l var/log
 
 section "progress log: the \\r progress bar, collapsed to one line per second and its final form"

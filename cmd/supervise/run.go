@@ -1,12 +1,278 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/supervise/supervise/internal/config"
+	"github.com/supervise/supervise/internal/control"
+	"github.com/supervise/supervise/internal/metrics"
+	"github.com/supervise/supervise/pkg/procs"
+	"github.com/supervise/supervise/pkg/signals"
+	"github.com/supervise/supervise/pkg/sink"
 )
 
-// runSupervisor is not built yet; its owner replaces this file.
+// runSupervisor is `supervise [-c FILE]`: load the config (invalid: errors
+// on stderr, exit 1, nothing started), then supervise until shutdown and
+// exit as SPEC §6 says.
 func runSupervisor(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "supervise: run: not implemented yet")
-	return exitFail
+	fs := pflag.NewFlagSet("supervise", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.StringP("config", "c", config.DefaultPath, "services.conf to run")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: supervise [-c FILE]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "supervise: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return exitUsage
+	}
+	// Subscribe before anything else: a TERM that arrives while the
+	// config is read must mean "shut down", not the default death.
+	router := signals.NewRouter()
+	defer router.Close()
+	cfg, err := config.Load(*path)
+	if err != nil {
+		printConfigErrors(stderr, err)
+		return exitFail
+	}
+	return supervise(cfg, *path, router, stdout, stderr)
+}
+
+func printConfigErrors(w io.Writer, err error) {
+	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+		fmt.Fprintln(w, line)
+	}
+}
+
+// logLine prints a supervise line outside the supervisor's own events.
+func logLine(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "supervise: %s %s\n", time.Now().UTC().Format(time.RFC3339), fmt.Sprintf(format, args...))
+}
+
+func supervise(cfg *config.Config, path string, router *signals.Router, stdout, stderr io.Writer) int {
+	reaper, err := signals.NewReaper(signals.ReaperOptions{
+		Logf: func(f string, a ...any) { logLine(stderr, f, a...) },
+	})
+	if err != nil {
+		logLine(stderr, "%v", err)
+		return exitFail
+	}
+	defer reaper.Close()
+
+	// The sink reports rotations and disk trouble through the supervisor,
+	// which may not exist yet when the first event comes.
+	var sup atomic.Pointer[procs.Supervisor]
+	mgr := sink.NewManager(sink.Options{
+		DiskMinFree: cfg.Supervise.DiskMinFree,
+		DiskWarn:    cfg.Supervise.DiskWarn,
+		Console:     stdout,
+		Events: func(e sink.Event) {
+			if s := sup.Load(); s != nil {
+				s.Emit(e.Kind, e.Log, e.Detail)
+				return
+			}
+			logLine(stderr, "%s %s: %s", e.Kind, e.Log, e.Detail)
+		},
+	})
+	defer func() {
+		if err := mgr.Close(); err != nil {
+			logLine(stderr, "close logs: %v", err)
+		}
+	}()
+	if err := os.MkdirAll(cfg.Supervise.LogDir, 0o755); err != nil {
+		logLine(stderr, "log_dir: %v", err)
+		return exitFail
+	}
+	s, err := procs.New(cfg, procs.Options{Reaper: reaper, Logs: sinkLogs{mgr}, Stderr: stderr})
+	if err != nil {
+		logLine(stderr, "%v", err)
+		return exitFail
+	}
+	sup.Store(s)
+	defer func() {
+		if err := s.Close(); err != nil {
+			logLine(stderr, "%v", err)
+		}
+	}()
+	b := &backend{sup: s, mgr: mgr, reaper: reaper, path: path, stderr: stderr}
+	// A minimal image may lack /run; the socket's directory is ours to make.
+	if err := os.MkdirAll(filepath.Dir(cfg.Supervise.Control), 0o755); err != nil {
+		logLine(stderr, "control: %v", err)
+		return exitFail
+	}
+	ctl, err := control.NewServer(cfg.Supervise.Control, cfg.Supervise.ControlGID, b)
+	if err != nil {
+		logLine(stderr, "%v", err)
+		return exitFail
+	}
+	ctl.Logf = func(f string, a ...any) { logLine(stderr, "control: "+f, a...) }
+	var serving sync.WaitGroup
+	serving.Add(1)
+	go func() {
+		defer serving.Done()
+		if err := ctl.Serve(); err != nil {
+			logLine(stderr, "control: %v", err)
+		}
+	}()
+	defer func() {
+		if err := ctl.Close(); err != nil {
+			logLine(stderr, "control: close: %v", err)
+		}
+		serving.Wait()
+	}()
+	if cfg.Supervise.Metrics != "" {
+		ms, err := metrics.Serve(cfg.Supervise.Metrics, b)
+		if err != nil {
+			logLine(stderr, "%v", err)
+			return exitFail
+		}
+		defer ms.Close()
+	}
+
+	s.Boot()
+	for {
+		select {
+		case ev := <-router.Events():
+			switch ev.Kind {
+			case signals.Shutdown:
+				s.ShutdownSignal(ev.Signal)
+			case signals.Reload:
+				if err := b.reloadConfig(); err != nil {
+					var invalid config.Errors
+					if errors.As(err, &invalid) {
+						logLine(stderr, "reload refused, nothing changed:")
+						printConfigErrors(stderr, err)
+					} else {
+						logLine(stderr, "reload: %v", err)
+					}
+				}
+			case signals.RotateAll:
+				if err := mgr.RotateAll(); err != nil {
+					logLine(stderr, "rotate: %v", err)
+				}
+			case signals.Forward:
+				s.Forward(ev.Signal)
+			}
+		case <-s.Done():
+			return s.ExitCode()
+		}
+	}
+}
+
+// backend adapts the supervisor and the sink to the control socket.
+type backend struct {
+	sup    *procs.Supervisor
+	mgr    *sink.Manager
+	reaper *signals.Reaper
+	path   string
+	stderr io.Writer
+
+	reloadMu sync.Mutex // one config reload at a time (HUP and ctl)
+}
+
+// reloadConfig reads the config file again; an invalid file changes
+// nothing and its FILE:LINE errors are returned.
+func (b *backend) reloadConfig() error {
+	b.reloadMu.Lock()
+	defer b.reloadMu.Unlock()
+	cfg, err := config.Load(b.path)
+	if err != nil {
+		return err
+	}
+	if err := b.sup.Reload(cfg); err != nil {
+		return err
+	}
+	logLine(b.stderr, "reloaded %s", b.path)
+	return nil
+}
+
+func (b *backend) Status(names []string) ([]procs.Status, error) { return b.sup.Status(names) }
+func (b *backend) Start(names []string) error                    { return b.sup.Start(names) }
+func (b *backend) Stop(names []string) error                     { return b.sup.Stop(names) }
+func (b *backend) Restart(names []string) error                  { return b.sup.Restart(names) }
+func (b *backend) Shutdown()                                     { b.sup.Shutdown() }
+func (b *backend) Orphans() int64                                { return b.reaper.Orphans() }
+
+func (b *backend) Signal(sig syscall.Signal, names []string) error {
+	return b.sup.Signal(sig, names)
+}
+
+// Rotate rotates every log without names; a name is a service or a
+// [logfile].
+func (b *backend) Rotate(names []string) error {
+	if len(names) == 0 {
+		return b.mgr.RotateAll()
+	}
+	var errs []error
+	for _, n := range names {
+		if l, ok := b.mgr.Log(n); ok {
+			if err := l.Rotate(); err != nil {
+				errs = append(errs, fmt.Errorf("rotate %s: %w", n, err))
+			}
+			continue
+		}
+		errs = append(errs, fmt.Errorf("no such log %q", n))
+	}
+	return errors.Join(errs...)
+}
+
+func (b *backend) Reload(names []string) error {
+	if len(names) == 0 {
+		return b.reloadConfig()
+	}
+	return b.sup.ReloadSignal(names)
+}
+
+// sinkLogs adapts *sink.Manager to procs.Logs.
+type sinkLogs struct{ m *sink.Manager }
+
+func (s sinkLogs) Open(name string, p config.LogPolicy) (procs.Log, error) {
+	l, err := s.m.Open(name, p)
+	if err != nil {
+		return nil, err
+	}
+	return sinkLog{l}, nil
+}
+
+type sinkLog struct{ l *sink.Log }
+
+func (s sinkLog) Attach(tty bool) (*procs.Capture, error) {
+	c, err := s.l.Attach(tty)
+	if err != nil {
+		return nil, err
+	}
+	return &procs.Capture{
+		Stdout: c.Stdout, Stderr: c.Stderr,
+		CloseChildEnds: c.CloseChildEnds,
+		Done:           c.Done(),
+		Close:          c.Close,
+	}, nil
+}
+
+func (s sinkLog) Rotate() error                   { return s.l.Rotate() }
+func (s sinkLog) Update(p config.LogPolicy) error { return s.l.Update(p) }
+func (s sinkLog) Close() error                    { return s.l.Close() }
+
+func (s sinkLog) Stats() procs.LogStats {
+	st := s.l.Stats()
+	return procs.LogStats{Path: st.Path, Bytes: st.Bytes, Rotations: st.Rotations,
+		DroppedBytes: st.DroppedBytes, ArchiveBytes: st.ArchiveBytes}
 }

@@ -138,8 +138,11 @@ func (p *parser) header(line string, lineNo int) *section {
 // whitespace, outside '...' and "..." quotes.
 func stripComment(s string) string {
 	var quote byte
+	boundary := true // at the start or after unescaped whitespace
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		wasBoundary := boundary
+		boundary = false
 		switch {
 		case quote == '\'':
 			if c == '\'' {
@@ -153,7 +156,9 @@ func stripComment(s string) string {
 			}
 		case c == '\'' || c == '"':
 			quote = c
-		case (c == '#' || c == ';') && (i == 0 || s[i-1] == ' ' || s[i-1] == '\t'):
+		case c == ' ' || c == '\t':
+			boundary = true
+		case (c == '#' || c == ';') && wasBoundary:
 			return strings.TrimSpace(s[:i])
 		}
 	}

@@ -15,7 +15,7 @@ import (
 
 // MaxSize bounds a config file; anything larger is rejected unread, so a
 // wrong -c path (a log, a binary) cannot make parsing slow.
-const MaxSize = 4 << 20
+const MaxSize = 1 << 20
 
 // DefaultPath is where supervise looks for its config without -c.
 const DefaultPath = "/etc/supervise/services.conf"
@@ -66,7 +66,7 @@ func ParseOptions(file string, data []byte, opts Options) (*Config, error) {
 	}
 	p := &parser{file: file, opts: opts}
 	if len(data) > MaxSize {
-		return nil, Errors{{File: file, Msg: fmt.Sprintf("file is larger than %d bytes; accepted: a services.conf of at most 4 MiB", MaxSize)}}
+		return nil, Errors{{File: file, Msg: fmt.Sprintf("file is larger than %d bytes; accepted: a services.conf of at most 1 MiB", MaxSize)}}
 	}
 	cfg := p.parse(data)
 	if len(p.errs) > 0 {
@@ -362,6 +362,11 @@ func (p *parser) service(sec *section, defaults []applied, sup *Supervise) *svcS
 	}
 	s := st.s
 	s.Env = dedupeEnv(s.Env)
+	if _, own := st.own["after"]; !own && slices.Contains(s.After, s.Name) {
+		// `after = setup` in [defaults] means "everything waits for setup",
+		// not that setup waits for itself.
+		s.After = slices.DeleteFunc(slices.Clone(s.After), func(n string) bool { return n == s.Name })
+	}
 	if s.Log.Mode == LogFile && s.Log.Path == "" {
 		s.Log.Path = filepath.Join(sup.LogDir, s.Name+".log")
 	}
@@ -398,6 +403,9 @@ func (st *svcState) line(key string) int {
 	return st.sec.line
 }
 
+// restartKeys configure restarts, meaningless for cron jobs and oneshots.
+var restartKeys = []string{"restart", "start_secs", "backoff", "backoff_max", "max_restarts"}
+
 func (p *parser) checkService(st *svcState) {
 	s := st.s
 	if s.Command == nil {
@@ -421,11 +429,16 @@ func (p *parser) checkService(st *svcState) {
 	if s.Oneshot && s.Main {
 		conflict("oneshot", "main", "for a main service that runs once, write main = true with restart = never; accepted: one of them")
 	}
-	if l, ok := st.own["restart"]; ok {
-		if s.Schedule != nil {
-			p.errorf(l, "restart: [service %s] is a cron job (schedule), which is never restarted; accepted: remove restart", s.Name)
-		} else if s.Oneshot {
-			p.errorf(l, "restart: [service %s] is a oneshot, which is never restarted (a failure is fatal); accepted: remove restart", s.Name)
+	// Restart keys would do nothing on a job that is never restarted; they
+	// are errors when written in its own section (not from [defaults]).
+	for _, key := range restartKeys {
+		l, ok := st.own[key]
+		switch {
+		case !ok:
+		case s.Schedule != nil:
+			p.errorf(l, "%s: [service %s] is a cron job (schedule), which is never restarted; accepted: remove %s", key, s.Name, key)
+		case s.Oneshot:
+			p.errorf(l, "%s: [service %s] is a oneshot, which is never restarted (a failure is fatal); accepted: remove %s", key, s.Name, key)
 		}
 	}
 	if s.TTY && s.Log.StderrSeparate {
@@ -537,6 +550,10 @@ func sectionTitle(sec *section) string {
 }
 
 func (p *parser) unknownKey(e entry, sec *section) {
+	if len(p.errs) >= maxErrors {
+		p.dropped++ // not worth the suggestion work
+		return
+	}
 	valid := validKeys(sec.kind)
 	if owners := keyOwners(e.key); len(owners) > 0 {
 		why := ""

@@ -106,6 +106,10 @@ func writeService(w io.Writer, s *Service, now time.Time) {
 		if s.MaxRestarts > 0 {
 			give = fmt.Sprintf("fatal after %d failed restarts in a row", s.MaxRestarts)
 		}
+		if s.Restart == RestartNever {
+			fmt.Fprintf(w, "  restart\tnever\n")
+			break
+		}
 		fmt.Fprintf(w, "  restart\t%s; start_secs %s, backoff %s doubling to %s, %s\n",
 			restartName(s.Restart), fmtDuration(s.StartSecs), fmtDuration(s.Backoff), fmtDuration(s.BackoffMax), give)
 	}
@@ -116,7 +120,7 @@ func writeService(w io.Writer, s *Service, now time.Time) {
 		io = "pseudo-terminal (stdout and stderr merged)"
 	}
 	fmt.Fprintf(w, "  stdio\t%s\n", io)
-	writeLog(w, &s.Log, true)
+	writeLog(w, s.Name, &s.Log, true)
 }
 
 func writeLogfile(w io.Writer, l *Logfile) {
@@ -132,16 +136,16 @@ func writeLogfile(w io.Writer, l *Logfile) {
 		fmt.Fprintf(w, "  method\trename, %s\n", after)
 	}
 	fmt.Fprintf(w, "  check_every\t%s\n", fmtDuration(l.CheckEvery))
-	writeLog(w, &l.Log, false)
+	writeLog(w, l.Name, &l.Log, false)
 }
 
-func writeLog(w io.Writer, l *LogPolicy, service bool) {
+func writeLog(w io.Writer, name string, l *LogPolicy, service bool) {
 	if service {
 		switch l.Mode {
 		case LogOff:
 			fmt.Fprintf(w, "  log\toff (discarded)\n")
 		case LogConsole:
-			fmt.Fprintf(w, "  log\tconsole (supervise's stdout, prefixed NAME | )\n")
+			fmt.Fprintf(w, "  log\tconsole (supervise's stdout, prefixed %q)\n", name+" | ")
 		default:
 			fmt.Fprintf(w, "  log\t%s\n", l.Path)
 			if l.StderrSeparate {
@@ -149,7 +153,7 @@ func writeLog(w io.Writer, l *LogPolicy, service bool) {
 			}
 		}
 		if l.Console && l.Mode != LogConsole {
-			fmt.Fprintf(w, "  console\talso copied to supervise's stdout\n")
+			fmt.Fprintf(w, "  console\talso copied to supervise's stdout, prefixed %q\n", name+" | ")
 		}
 		if l.Mode != LogFile {
 			return
@@ -247,7 +251,15 @@ func fmtDuration(d time.Duration) string {
 	if d >= day && d%day == 0 {
 		return strconv.FormatInt(int64(d/day), 10) + "d"
 	}
-	return d.String()
+	// 1m0s reads better as 1m, 2h0m0s as 2h.
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
 
 func durationOrZero(d time.Duration) string {

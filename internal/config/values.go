@@ -71,6 +71,9 @@ func parseDuration(v string) (time.Duration, error) {
 	if v == "0" {
 		return 0, nil
 	}
+	if v == "" {
+		return 0, bad
+	}
 	var total time.Duration
 	rest := v
 	for rest != "" {

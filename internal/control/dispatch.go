@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -109,10 +110,15 @@ func (s *Server) tail(conn net.Conn, req Request) error {
 		return s.fail(conn, fmt.Errorf("tail %s: %w", name, err))
 	}
 	if f != nil {
-		data, err := logread.LastLines(f, n)
+		data, err := logread.LastLines(f, n, maxTailBytes)
 		if err != nil {
 			f.Close()
 			return s.fail(conn, err)
+		}
+		if short := n - bytes.Count(data, []byte{'\n'}); short > 0 {
+			// Just after a rotation the live file is nearly empty: the
+			// rest of the last n lines is in the newest archives.
+			data = append(archiveTail(path, short, maxTailBytes-int64(len(data))), data...)
 		}
 		if err := s.sendData(conn, data); err != nil {
 			f.Close()
@@ -156,4 +162,32 @@ func (s *Server) sendData(conn net.Conn, data []byte) error {
 		data = data[n:]
 	}
 	return nil
+}
+
+// archiveTail returns the last n lines of a log's newest archive, at most
+// maxBytes of them. Older archives are not read: decompressing a whole
+// history for one request would take the supervisor's CPU. An archive that
+// cannot be read contributes nothing.
+func archiveTail(live string, n int, maxBytes int64) []byte {
+	segs, err := logread.Segments(live)
+	if err != nil || maxBytes <= 0 {
+		return nil
+	}
+	if len(segs) > 0 && segs[len(segs)-1].Live {
+		segs = segs[:len(segs)-1]
+	}
+	if len(segs) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	logread.Read(&buf, segs[len(segs)-1:], logread.Query{Lines: n}, func(error) {})
+	data := buf.Bytes()
+	for int64(len(data)) > maxBytes {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return nil
+		}
+		data = data[i+1:]
+	}
+	return data
 }

@@ -3,6 +3,7 @@ package control
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"golang.org/x/sys/unix"
 	"io"
 	"os"
@@ -114,7 +115,7 @@ func TestPeerCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Logf = func(f string, a ...any) { h.events <- strings.TrimSpace(f) }
+	srv.Logf = func(f string, a ...any) { h.events <- fmt.Sprintf(f, a...) }
 	h.srv = srv
 	go func() { h.served <- srv.Serve() }()
 	t.Cleanup(h.close)

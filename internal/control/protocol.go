@@ -132,6 +132,9 @@ func (r Request) Validate() error {
 		if len(r.Args) != 1 {
 			return usagef("tail needs exactly one service name")
 		}
+		if r.Flags.Lines > maxTailLines {
+			return usagef("tail -n is at most %d; `supervise logs NAME -n N` reads any number", maxTailLines)
+		}
 	default:
 		return usagef("unknown verb %q; accepted: %s", r.Verb, joinVerbs())
 	}

@@ -50,6 +50,9 @@ const (
 	DefaultReadTimeout  = 10 * time.Second // to send a request after connecting or the previous response
 	DefaultWriteTimeout = 10 * time.Second // for the client to take each response line
 	tailChunk           = 256 << 10        // bytes of log per tail response
+	maxTailLines        = 100000           // tail -n; `supervise logs` reads more without the supervisor
+	maxTailBytes        = 16 << 20         // what one tail may hold in the supervisor's memory
+	maxSockPath         = 107              // sun_path holds 108 bytes with the NUL
 )
 
 // Server serves the control socket. Set the exported fields, if at all,
@@ -74,6 +77,13 @@ type Server struct {
 	sem      chan struct{}
 	once     sync.Once
 
+	now func() time.Time // clock for abuse rate limiting; injected in tests
+
+	// abuseMu guards lastAbuse and suppressed.
+	abuseMu    sync.Mutex
+	lastAbuse  time.Time
+	suppressed int
+
 	// mu guards closed and conns; wg.Add happens under it, so Close's
 	// wg.Wait cannot miss a connection accepted concurrently.
 	mu     sync.Mutex
@@ -86,12 +96,19 @@ type Server struct {
 // >= 0. A stale socket left by a crashed run is replaced; a socket another
 // live process listens on, or a file that is not a socket, is an error.
 func NewServer(path string, gid int, b Backend) (*Server, error) {
+	// A container's /run/supervise/ may not exist yet.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
 	if err := clearStale(path); err != nil {
 		return nil, err
 	}
 	// Listen on a temporary name and rename into place, so the socket is
 	// never reachable with the wrong mode or group.
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
+	if len(tmp) > maxSockPath {
+		return nil, fmt.Errorf("control: socket path %s is too long: unix sockets allow %d bytes, and %d of them are taken by a temporary suffix", path, maxSockPath, len(tmp)-len(path))
+	}
 	if err := removeSocket(tmp); err != nil {
 		return nil, err
 	}
@@ -132,6 +149,7 @@ func NewServer(path string, gid int, b Backend) (*Server, error) {
 		gid:          gid,
 		uid:          os.Geteuid(),
 		procRoot:     "/proc",
+		now:          time.Now,
 		backend:      b,
 		ln:           ln,
 		sock:         sock,
@@ -188,6 +206,27 @@ func (s *Server) logf(format string, args ...any) {
 	if s.Logf != nil {
 		s.Logf(format, args...)
 	}
+}
+
+// abuse reports a refused or misbehaving client at most once a second,
+// counting the rest, so a flood of bad clients cannot flood supervise's
+// stderr.
+func (s *Server) abuse(format string, args ...any) {
+	now := s.now()
+	s.abuseMu.Lock()
+	if !s.lastAbuse.IsZero() && now.Sub(s.lastAbuse) < time.Second {
+		s.suppressed++
+		s.abuseMu.Unlock()
+		return
+	}
+	n := s.suppressed
+	s.lastAbuse, s.suppressed = now, 0
+	s.abuseMu.Unlock()
+	msg := fmt.Sprintf(format, args...)
+	if n > 0 {
+		msg += fmt.Sprintf(" (and %d similar in the last second)", n)
+	}
+	s.logf("%s", msg)
 }
 
 // Serve accepts connections until Close; it then returns nil.
@@ -334,7 +373,7 @@ func (s *Server) handle(conn *net.UnixConn) {
 		err = s.authorize(cred)
 	}
 	if err != nil {
-		s.logf("control: refused connection: %v", err)
+		s.abuse("control: refused connection: %v", err)
 		s.send(conn, Response{Exit: ExitFailed, Error: err.Error()})
 		return
 	}
@@ -344,7 +383,7 @@ func (s *Server) handle(conn *net.UnixConn) {
 		line, err := readLine(br, MaxRequest)
 		if err != nil {
 			if errors.Is(err, errTooLarge) {
-				s.logf("control: uid %d: request over %d bytes; connection closed", cred.Uid, MaxRequest)
+				s.abuse("control: uid %d: request over %d bytes; connection closed", cred.Uid, MaxRequest)
 				s.send(conn, Response{Exit: ExitFailed, Error: fmt.Sprintf("request exceeds %d bytes", MaxRequest)})
 			}
 			return // EOF, timeout, or a closed connection
@@ -354,7 +393,7 @@ func (s *Server) handle(conn *net.UnixConn) {
 			var u *UsageError
 			if !errors.As(err, &u) {
 				// Not JSON of our protocol: answer once, then hang up.
-				s.logf("control: uid %d: %v; connection closed", cred.Uid, err)
+				s.abuse("control: uid %d: %v; connection closed", cred.Uid, err)
 				s.send(conn, Response{Exit: ExitFailed, Error: err.Error()})
 				return
 			}

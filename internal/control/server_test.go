@@ -35,7 +35,7 @@ func services(logDir string) []procs.Status {
 }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	fake   *controltest.Fake
 	srv    *Server
 	path   string
@@ -46,7 +46,7 @@ type harness struct {
 
 // start serves a fake backend on a real socket in a fresh directory;
 // configure runs before Serve.
-func start(t *testing.T, configure func(*Server)) *harness {
+func start(t testing.TB, configure func(*Server)) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t, dir: dir, path: filepath.Join(dir, "s.sock"), served: make(chan error, 1), events: make(chan string, 100)}
@@ -159,6 +159,7 @@ func TestVerbs(t *testing.T) {
 		{[]string{"health", "x"}, 2, nil, "no arguments", nil},
 		{[]string{"tail"}, 2, nil, "exactly one", nil},
 		{[]string{"tail", "-n", "-3", "web"}, 2, nil, "negative", nil},
+		{[]string{"tail", "-n", "100001", "web"}, 2, nil, "supervise logs", nil},
 		{[]string{"status", "bad/name"}, 2, nil, "invalid name", nil},
 		{[]string{"tail", "-h"}, 0, []string{"Usage: supervise ctl tail", "--follow"}, "", nil},
 	}
@@ -292,6 +293,16 @@ func TestNoSupervisor(t *testing.T) {
 	if code := Run(context.Background(), stale, req, &out, &errb); code != ExitNoSupervisor || !strings.Contains(errb.String(), stale) {
 		t.Fatalf("stale socket: exit %d %q", code, errb.String())
 	}
+	long := filepath.Join(dir, strings.Repeat("x", 100)+".sock")
+	if _, err := NewServer(long, -1, controltest.New()); err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Fatalf("long path: %v", err)
+	}
+	// A missing directory is created.
+	deep, err := NewServer(filepath.Join(dir, "run", "supervise", "s.sock"), -1, controltest.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep.Close()
 	// A supervisor can then start there.
 	srv, err := NewServer(stale, -1, controltest.New())
 	if err != nil {
@@ -403,6 +414,7 @@ func TestConnectionLimit(t *testing.T) {
 
 func TestManyClientsWhileBackendChurns(t *testing.T) {
 	h := start(t, nil)
+	h.fake.Set(procs.Status{Name: "churn", State: procs.StateStarting})
 	stop := make(chan struct{})
 	churned := make(chan struct{})
 	go func() {
@@ -453,6 +465,20 @@ func TestTail(t *testing.T) {
 	}
 	if code, out, _ := h.ctl("tail", "web"); code != 0 || out != "1\n2\n3\n4\n5\n" {
 		t.Fatalf("tail: %d %q", code, out)
+	}
+	// Right after a rotation, the rest comes from the archives.
+	// Only the newest archive is read, not the whole history.
+	os.WriteFile(filepath.Join(h.dir, "worker.log.2"), []byte("w0\nw1\n"), 0o644)
+	os.WriteFile(filepath.Join(h.dir, "worker.log.1"), []byte("w2\nw3\n"), 0o644)
+	os.WriteFile(filepath.Join(h.dir, "worker.log"), []byte("w4\n"), 0o644)
+	if code, out, _ := h.ctl("tail", "-n", "2", "worker"); code != 0 || out != "w3\nw4\n" {
+		t.Fatalf("tail across the rotation: %d %q", code, out)
+	}
+	if code, out, _ := h.ctl("tail", "-n", "5", "worker"); code != 0 || out != "w2\nw3\nw4\n" {
+		t.Fatalf("tail across the rotation: %d %q", code, out)
+	}
+	for _, f := range []string{"worker.log", "worker.log.1", "worker.log.2"} {
+		os.Remove(filepath.Join(h.dir, f))
 	}
 	if code, _, errs := h.ctl("tail", "backup"); code != 1 || !strings.Contains(errs, "no log file") {
 		t.Fatalf("tail of a service without a log: %d %q", code, errs)
@@ -536,4 +562,21 @@ func appendTo(t *testing.T, p, s string) {
 	}
 	f.WriteString(s)
 	f.Close()
+}
+
+func TestAbuseReportsAreRateLimited(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	var events []string
+	s := &Server{now: func() time.Time { return clock }, Logf: func(f string, a ...any) { events = append(events, fmt.Sprintf(f, a...)) }}
+	for range 3 {
+		s.abuse("control: refused connection: %s", "x")
+	}
+	if len(events) != 1 {
+		t.Fatalf("events %q", events)
+	}
+	clock = clock.Add(2 * time.Second)
+	s.abuse("control: refused connection: %s", "y")
+	if len(events) != 2 || !strings.Contains(events[1], "y (and 2 similar in the last second)") {
+		t.Fatalf("events %q", events)
+	}
 }

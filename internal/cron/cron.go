@@ -44,7 +44,7 @@ const Accepted = "5 fields (minute hour day-of-month month day-of-week) with *, 
 type field struct {
 	name     string
 	min, max int
-	names    []string // names[i] is value min+i... indexed from 0 for months/days below
+	names    []string // names[v] is the name of value v ("" for none)
 }
 
 var (
@@ -183,35 +183,13 @@ func parseFields(s string) (*Schedule, error) {
 		dowStar: parts[4][0] == '*',
 		fixed:   parts[0][0] != '*' && parts[1][0] != '*',
 	}
-	if !sch.possible() {
-		return nil, fmt.Errorf("schedule %q never runs: no month has the day of month it names", truncate(s))
+	// Only the date fields can make a schedule empty (31 February, or 29
+	// February on a weekday with AND semantics, which recurs up to ~40 years
+	// apart); Next searches far enough to find any date that exists.
+	if sch.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+		return nil, fmt.Errorf("schedule %q never runs: no date matches its day of month, month and day of week", truncate(s))
 	}
 	return sch, nil
-}
-
-// possible reports whether some date can match; only a day-of-month that no
-// selected month has (31 in February) can make a schedule empty.
-func (s *Schedule) possible() bool {
-	if !s.domStar && !s.dowStar {
-		return true // OR semantics: any weekday match suffices
-	}
-	if s.domStar && s.dowStar {
-		return true
-	}
-	// AND semantics (one is '*'-based), weekdays always occur: only
-	// day-of-month vs month length matters.
-	days := [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
-	for m := 1; m <= 12; m++ {
-		if s.month&(1<<m) == 0 {
-			continue
-		}
-		for d := 1; d <= days[m]; d++ {
-			if s.dom&(1<<d) != 0 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func parseField(p string, f field) (uint64, error) {

@@ -2,10 +2,10 @@ package cron
 
 import "time"
 
-// searchDays bounds the search: every possible schedule (checked by Parse)
-// matches within 8 years (29 February with a weekday restriction repeats
-// within 28 years only with OR semantics, which always matches sooner).
-const searchDays = 8 * 366
+// searchDays bounds the search. The rarest date a schedule can name is 29
+// February on one weekday (AND semantics), which recurs at most 40 years
+// apart (across a century year that is not a leap year); 50 years covers it.
+const searchDays = 50 * 366
 
 // Next returns the first run strictly after t, in t's location. It returns
 // the zero Time when the schedule never runs (the zero Schedule).

@@ -25,7 +25,7 @@ func LineTime(line []byte) (t time.Time, ok bool) {
 	tok := string(line[:sp])
 	if len(tok) >= len("2006-01-02T15:04:05Z") && tok[4] == '-' {
 		t, err := time.Parse(time.RFC3339Nano, tok)
-		return t, err == nil
+		return t, err == nil && !t.IsZero() // year 1 would read as "no timestamp"
 	}
 	return unixTime(tok)
 }
@@ -60,4 +60,13 @@ func unixTime(tok string) (time.Time, bool) {
 		nsec = n
 	}
 	return time.Unix(sec, nsec), true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

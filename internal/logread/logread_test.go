@@ -22,7 +22,7 @@ var base = time.Date(2026, 11, 28, 21, 0, 0, 0, time.UTC)
 
 // writeSeg writes content to dir/name, compressed by the name's suffix,
 // with the given mtime.
-func writeSeg(t *testing.T, dir, name, content string, mtime time.Time) {
+func writeSeg(t testing.TB, dir, name, content string, mtime time.Time) {
 	t.Helper()
 	var buf bytes.Buffer
 	switch {
@@ -321,7 +321,7 @@ func TestLastLines(t *testing.T) {
 	}
 	for _, c := range cases {
 		f, _ := os.Open(p)
-		got, err := LastLines(f, c.n)
+		got, err := LastLines(f, c.n, 0)
 		off, _ := f.Seek(0, 1)
 		f.Close()
 		if err != nil || string(got) != c.want {
@@ -331,11 +331,29 @@ func TestLastLines(t *testing.T) {
 			t.Errorf("LastLines(%d) left offset %d", c.n, off)
 		}
 	}
+	// The byte limit keeps whole lines only.
+	for _, c := range []struct {
+		max  int64
+		want string
+	}{
+		{3, "l4\n"},
+		{6, "l3\nl4\n"},
+		{100, "l3\nl4\n"},
+		{2, ""},
+		{int64(len(content)), "l1\n" + long + "\nl3\nl4\n"},
+	} {
+		f, _ := os.Open(p)
+		got, err := LastLines(f, 10, c.max)
+		f.Close()
+		if err != nil || string(got) != c.want {
+			t.Errorf("LastLines(10, max %d) = %.40q, %v; want %.40q", c.max, got, err, c.want)
+		}
+	}
 	empty := filepath.Join(dir, "e.log")
 	os.WriteFile(empty, nil, 0o644)
 	f, _ := os.Open(empty)
 	defer f.Close()
-	if got, err := LastLines(f, 5); err != nil || len(got) != 0 {
+	if got, err := LastLines(f, 5, 0); err != nil || len(got) != 0 {
 		t.Fatal(got, err)
 	}
 }
@@ -444,4 +462,56 @@ func TestFollowWaitsForFileAndStopsOnEmitError(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("follower did not pick up the new file")
 	}
+}
+
+func TestQueryFilter(t *testing.T) {
+	q := Query{Grep: regexp.MustCompile("err"), Since: base}
+	chunk := []byte(stamped(base.Add(-time.Minute), "old err") + stamped(base, "new err", "new ok") + "no stamp err\n")
+	got := string(q.Filter(nil, chunk))
+	if got != stamped(base, "new err")+"no stamp err\n" {
+		t.Fatalf("got %q", got)
+	}
+	if got := string(Query{}.Filter([]byte("a\n"), []byte("b\n"))); got != "a\nb\n" {
+		t.Fatalf("empty query: %q", got)
+	}
+}
+
+func TestLiveFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.log", "a.log.1", "a.log.2.gz", "b.log", "b.log-20261128-210000.zst", "c.log.gz.tmp"} {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
+	}
+	got, err := LiveFiles(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range got {
+		names = append(names, filepath.Base(g))
+	}
+	if strings.Join(names, " ") != "a.log b.log" {
+		t.Fatalf("got %v", names)
+	}
+	one := filepath.Join(dir, "new.log")
+	if got, _ := LiveFiles(one); len(got) != 1 || got[0] != one {
+		t.Fatalf("a plain path not yet created: %v", got)
+	}
+}
+
+func FuzzLineTime(f *testing.F) {
+	for _, s := range []string{"2026-11-28T21:45:00.123Z x", "1795902300.123 x", "123456789 ", "2026-1-1T x", "9999999999999 x", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		ts, ok := LineTime(line)
+		if ok && ts.IsZero() {
+			t.Fatalf("%q: ok with a zero time", line)
+		}
+		// Filtering never loses or invents bytes of a selected line.
+		q := Query{Since: time.Unix(0, 0)}
+		out := q.Filter(nil, append(line, '\n'))
+		if len(out) != 0 && !bytes.Equal(out, append(line, '\n')) && !bytes.Contains(line, []byte{'\n'}) {
+			t.Fatalf("%q filtered to %q", line, out)
+		}
+	})
 }

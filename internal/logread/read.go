@@ -53,10 +53,11 @@ func Read(w io.Writer, segs []Segment, q Query, warn func(error)) (*os.File, err
 		if !q.Since.IsZero() && seg.ModTime.Before(q.Since) && !seg.Live {
 			continue // every line of it was written before its mtime
 		}
-		if !q.Until.IsZero() && !start.IsZero() && start.After(q.Until) {
-			break
-		}
-		f, err := readSegment(seg, q, emit)
+		// Lines before a file's first timestamp are judged by its span; a
+		// later mtime (compression of a leftover at startup) must not
+		// hide timestamped lines, so the span never skips a whole file.
+		spanIn := q.Until.IsZero() || start.IsZero() || !start.After(q.Until)
+		f, err := readSegment(seg, q, spanIn, emit)
 		if err != nil {
 			if errors.Is(err, errWrite) {
 				return nil, err
@@ -92,7 +93,7 @@ var errWrite = errors.New("write")
 // readSegment feeds seg's selected lines to emit. For the live segment
 // with q.KeepLive it returns the file, positioned after the last complete
 // line.
-func readSegment(seg Segment, q Query, emit func([]byte) error) (*os.File, error) {
+func readSegment(seg Segment, q Query, spanIn bool, emit func([]byte) error) (*os.File, error) {
 	rc, err := seg.Open()
 	if err != nil {
 		return nil, err
@@ -117,7 +118,7 @@ func readSegment(seg Segment, q Query, emit func([]byte) error) (*os.File, error
 			if t, ok := LineTime(line); ok {
 				cur = t
 			}
-			if selected(line, cur, q) {
+			if (!cur.IsZero() || spanIn) && selected(line, cur, q) {
 				if partial {
 					line = append(line[:len(line):len(line)], '\n')
 				}

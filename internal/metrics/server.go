@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -76,12 +77,17 @@ func Serve(addr string, src Source) (*Server, error) {
 // Addr is the address actually listened on (useful with port 0).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Close stops the server, ends open connections and waits for the
-// serving goroutine.
+// Close stops the server and waits for the serving goroutine and for
+// scrapes in progress (up to 5s, then their connections are cut), so no
+// handler reads the supervisor after Close returns.
 func (s *Server) Close() error {
 	var err error
 	s.once.Do(func() {
-		err = s.http.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err = s.http.Shutdown(ctx); err != nil {
+			err = s.http.Close()
+		}
 		<-s.done
 		if err == nil {
 			err = s.err

@@ -87,7 +87,7 @@ func TestChildSeesOnlyStdio(t *testing.T) {
 	}
 	defer f.Close()
 	c := svc("fds", "/bin/ls", "-l", "/proc/self/fd")
-	c.Restart = 2
+	c.Restart = config.RestartNever
 	h := newHarness(t, conf(c))
 	h.s.Boot()
 	h.next("exited", "fds")
@@ -130,4 +130,45 @@ func TestServiceEnvironmentReachesChild(t *testing.T) {
 	}
 	h.clock.Advance(time.Second)
 	log.waitFor(t, "gen=2", 10*time.Second)
+}
+
+// TestUserCredentials runs a service as another user: uid, gid,
+// supplementary groups and the login variables all change.
+func TestUserCredentials(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to switch users")
+	}
+	c := sh("as", `echo "ids=$(id -u):$(id -g):$(id -G) home=$HOME user=$USER logname=$LOGNAME"`)
+	c.Restart = config.RestartNever
+	c.User = &config.User{Name: "nobody", UID: 65534, GID: 65534, Groups: []uint32{65534, 100}, Home: "/nonexistent", Login: "nobody"}
+	h := newHarness(t, conf(c))
+	h.s.Boot()
+	h.next("exited", "as")
+	h.status("as")
+	out := h.logs.get("as").String()
+	if !strings.Contains(out, "ids=65534:65534:65534 100 home=/nonexistent user=nobody logname=nobody") {
+		t.Errorf("as nobody: %q", out)
+	}
+}
+
+// TestCommandSearchesServicePATH: a bare command name is looked up in the
+// service's PATH (here set by env), not supervise's.
+func TestCommandSearchesServicePATH(t *testing.T) {
+	dir := t.TempDir()
+	tool := filepath.Join(dir, "mytool")
+	if err := os.WriteFile(tool, []byte("#!/bin/sh\necho from-venv\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := svc("venv", "mytool")
+	c.Restart = config.RestartNever
+	c.Env = []string{"PATH=" + dir + ":/usr/bin:/bin"}
+	missing := svc("missing", "no-such-tool-anywhere")
+	missing.Restart = config.RestartNever
+	h := newHarness(t, conf(c, missing))
+	h.s.Boot()
+	h.logs.get("venv").waitFor(t, "from-venv", 10*time.Second)
+	h.next("exited", "missing")
+	if code := exitCodeOf(t, h.wantState("missing", StateExited)); code != 127 {
+		t.Errorf("unknown command: exit %d, want 127", code)
+	}
 }

@@ -1,8 +1,10 @@
 package procs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -202,5 +204,72 @@ func waitErr(t *testing.T, ch <-chan error) error {
 	case <-time.After(20 * time.Second):
 		t.Fatal("call did not return")
 		return nil
+	}
+}
+
+// TestEmitFromOutside: sink events come through Emit, print like the
+// supervisor's own and never block, however many arrive at once.
+func TestEmitFromOutside(t *testing.T) {
+	h := newHarness(t, conf())
+	for i := 0; i < 1000; i++ {
+		h.s.Emit("rotated", "web", "/var/log/web.log")
+	}
+	for i := 0; i < 1000; i++ {
+		h.next("rotated", "web")
+	}
+	if !strings.Contains(h.stderr.String(), "rotated web: /var/log/web.log\n") {
+		t.Errorf("stderr:\n%s", h.stderr.String())
+	}
+}
+
+// TestEventCommandOneAtATimePerKind: events of a kind whose command still
+// runs wait for it and then run one at a time, in order; past the queue
+// bound they are dropped and the count is reported.
+func TestEventCommandOneAtATimePerKind(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "runs")
+	hook := filepath.Join(dir, "hook.sh")
+	// The first run blocks until the test opens the fifo for writing; a
+	// second run at the same time would append out of order.
+	script := "#!/bin/sh\n[ \"$SUPERVISE_DETAIL\" = 0 ] && cat " + fifo + " >/dev/null\necho \"$SUPERVISE_DETAIL\" >> " + out + "\n"
+	if err := os.WriteFile(hook, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := conf()
+	cfg.Supervise.EventCommand = []string{hook}
+	h := newHarness(t, cfg)
+	const n = eventQueueMax + 3 // one runs, eventQueueMax wait, 2 are dropped
+	for i := 0; i < n; i++ {
+		h.s.Emit("rotated", "web", strconv.Itoa(i))
+	}
+	for i := 0; i < n; i++ {
+		h.next("rotated", "web")
+	}
+	if _, err := h.s.Status(nil); err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until the hook reads
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	e := h.next("event_command", "")
+	if want := fmt.Sprintf("2 rotated events dropped: %d were already waiting for the hook", eventQueueMax); e.Detail != want {
+		t.Errorf("detail %q, want %q", e.Detail, want)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for i := 0; i <= eventQueueMax; i++ {
+		fmt.Fprintf(&want, "%d\n", i)
+	}
+	if string(b) != want.String() {
+		t.Errorf("hook runs, in order:\n%s\nwant 0..%d", b, eventQueueMax)
 	}
 }

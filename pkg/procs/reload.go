@@ -77,7 +77,7 @@ func (s *Supervisor) reload(cfg *config.Config) error {
 	// The new order: every kept or added service in the new start order,
 	// then the removed ones still stopping.
 	var order []*service
-	for _, c := range startOrder(cfg.Services) {
+	for _, c := range cfg.StartOrder() {
 		if svc, ok := added[c.Name]; ok {
 			s.svcs[c.Name] = svc
 			order = append(order, svc)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -240,6 +241,11 @@ func (s *Supervisor) command(svc *service) (*exec.Cmd, error) {
 		return nil, err
 	}
 	cmd := exec.Command(c.Command[0], c.Command[1:]...)
+	if !strings.Contains(c.Command[0], "/") {
+		// Search the service's own PATH (env = PATH=/opt/venv/bin:...),
+		// not supervise's.
+		cmd.Path, cmd.Err = lookPath(c.Command[0], envValue(env, "PATH"))
+	}
 	cmd.Env = env
 	cmd.Dir = c.Directory
 	attr := &syscall.SysProcAttr{Setpgid: true}

@@ -18,7 +18,14 @@ func (s *Supervisor) stop(svc *service) {
 	r := svc.run
 	if r == nil {
 		switch svc.state {
-		case StateStarting, StateBackoff, StateScheduled, StateRunning:
+		case StateBackoff:
+			// A main service stopped while waiting to restart has ended
+			// for good: its last exit is supervise's.
+			s.ended(svc, StateStopped)
+			if svc.lastExit != nil {
+				s.mainEnded(svc, *svc.lastExit)
+			}
+		case StateStarting, StateScheduled, StateRunning:
 			s.ended(svc, StateStopped)
 		default:
 			if svc.removed {
@@ -65,6 +72,12 @@ func (s *Supervisor) forget(svc *service) {
 		delete(s.svcs, svc.cfg.Name)
 	}
 	s.order = slices.DeleteFunc(s.order, func(o *service) bool { return o == svc })
+	// changed() no longer sees it: answer whoever still waits on it.
+	svc.state = StateStopped
+	for _, w := range svc.waiters {
+		w()
+	}
+	svc.waiters = nil
 	if err := svc.log.Close(); err != nil {
 		s.notice("reload", svc.cfg.Name, fmt.Sprintf("close log: %v", err))
 	}
@@ -219,14 +232,6 @@ func (s *Supervisor) beginShutdown(reason string) {
 		return
 	}
 	s.shutdown = &shutdownState{reason: reason}
-	for _, svc := range s.order {
-		svc.again = false
-		if svc.run == nil {
-			s.stop(svc)
-		} else {
-			svc.stopCron()
-		}
-	}
 	s.shutdown.deadline = s.after(s.cfg.Supervise.ShutdownTimeout, func() {
 		if s.shutdown.done {
 			return
@@ -239,6 +244,14 @@ func (s *Supervisor) beginShutdown(reason string) {
 		}
 	})
 	s.notice("shutdown", "", reason)
+	for _, svc := range slices.Clone(s.order) {
+		svc.again = false
+		if svc.run == nil {
+			s.stop(svc)
+		} else {
+			svc.stopCron()
+		}
+	}
 	s.changed()
 }
 

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/supervise/supervise/internal/config"
 )
 
 // TestStopTimeoutKillsIgnorer: a service that ignores TERM is killed by
@@ -62,7 +64,7 @@ func TestStopSignalGoesToGroup(t *testing.T) {
 // group is killed and the run ends.
 func TestDrainDeadlineKillsPipeHolder(t *testing.T) {
 	c := sh("leaky", `sh -c 'trap "" TERM; echo "holder $$"; while :; do sleep 1; done' & sleep 0.2; exit 5`)
-	c.Restart = 2 // never
+	c.Restart = config.RestartNever
 	h := newHarness(t, conf(c), func(o *Options) { o.DrainTimeout = 3 * time.Second })
 	h.s.Boot()
 	out := h.logs.get("leaky").waitFor(t, "holder ", 10*time.Second)
@@ -206,7 +208,7 @@ func TestMainExitCodes(t *testing.T) {
 	} {
 		m := sh("main", tt.script)
 		m.Main = true
-		m.Restart = 2 // never
+		m.Restart = config.RestartNever
 		other := svc("other", "/bin/sleep", "1000")
 		h := newHarness(t, conf(m, other))
 		h.s.Boot()
@@ -235,5 +237,26 @@ func TestMainCodeOnSignalShutdown(t *testing.T) {
 	<-h.s.Done()
 	if got := h.s.ExitCode(); got != 143 {
 		t.Errorf("exit code %d, want 143", got)
+	}
+}
+
+// TestMainStoppedInBackoff: ctl stop of a main service that waits to be
+// restarted ends it for good, so supervise exits with its last code.
+func TestMainStoppedInBackoff(t *testing.T) {
+	m := sh("main", "exit 7")
+	m.Main = true
+	h := newHarness(t, conf(m))
+	h.s.Boot()
+	h.next("backoff", "main")
+	if err := h.s.Stop([]string{"main"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no shutdown")
+	}
+	if code := h.s.ExitCode(); code != 7 {
+		t.Errorf("exit code %d, want 7", code)
 	}
 }

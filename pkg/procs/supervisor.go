@@ -55,6 +55,13 @@ type Supervisor struct {
 	// outMu guards writes to out, which OnEvent-free callers may share.
 	outMu sync.Mutex
 
+	// emitMu guards emits: events from outside (the sink) queue here
+	// instead of in `in`, so that the sink's event goroutine can never
+	// block on a busy loop while the loop waits on the sink.
+	emitMu   sync.Mutex
+	emits    []Event
+	emitKick chan struct{} // cap 1: emits is not empty
+
 	// The rest is owned by loop.
 	cfg      *config.Config
 	svcs     map[string]*service
@@ -101,17 +108,18 @@ func New(cfg *config.Config, opts Options) (*Supervisor, error) {
 		opts.EventTimeout = 30 * time.Second
 	}
 	s := &Supervisor{
-		opts:  opts,
-		clock: opts.Clock,
-		out:   opts.Stderr,
-		in:    make(chan func(), 256),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
-		cfg:   cfg,
-		svcs:  make(map[string]*service),
+		opts:     opts,
+		clock:    opts.Clock,
+		out:      opts.Stderr,
+		in:       make(chan func(), 256),
+		emitKick: make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		cfg:      cfg,
+		svcs:     make(map[string]*service),
 	}
 	s.events.init()
-	for _, c := range startOrder(cfg.Services) {
+	for _, c := range cfg.StartOrder() {
 		svc, err := s.newService(c)
 		if err != nil {
 			for _, o := range s.order {
@@ -141,6 +149,14 @@ func (s *Supervisor) loop() {
 		select {
 		case f := <-s.in:
 			f()
+		case <-s.emitKick:
+			s.emitMu.Lock()
+			batch := s.emits
+			s.emits = nil
+			s.emitMu.Unlock()
+			for _, e := range batch {
+				s.emit(e.Kind, e.Service, e.Detail)
+			}
 		case <-s.quit:
 			for _, svc := range s.svcs {
 				svc.stopTimers()

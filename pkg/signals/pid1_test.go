@@ -144,6 +144,11 @@ func helperOrphans() error {
 	if len(st) > 0 {
 		return fmt.Errorf("processes left: %v", st)
 	}
+	// The last zombie leaves /proc inside wait4, a moment before the reaper
+	// counts it: wait for the count rather than read it once.
+	for deadline := time.Now().Add(5 * time.Second); r.Orphans() < parents*perParent && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if n := r.Orphans(); n < parents*perParent {
 		return fmt.Errorf("reaped %d orphans, want at least %d", n, parents*perParent)
 	}

@@ -49,17 +49,25 @@ type Reaper struct {
 	// sending to a channel that could block (the exit channels have room).
 	mu       sync.Mutex
 	children map[int]*Child
+	// failedExecs counts Starts that failed, possibly after the fork. On
+	// an exec failure the syscall package reaps its child itself with
+	// wait4(pid); when the drain loop gets there first, the child (exit
+	// status 253) must not be counted as an orphan.
+	failedExecs int
 
 	orphans atomic.Int64
 	reaped  atomic.Int64
 
 	sigch  chan os.Signal
-	kick   chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
 	opts   ReaperOptions
 	closed sync.Once
 }
+
+// goExecFailureStatus is the exit status of a child the syscall package
+// forked but could not exec (syscall/exec_linux.go: exit(253)).
+const goExecFailureStatus = 253
 
 // Child is a process started through Reaper.Start.
 type Child struct {
@@ -95,7 +103,6 @@ func NewReaper(opts ReaperOptions) (*Reaper, error) {
 		// SIGCHLD means "go look", never "one child exited"; a deep buffer
 		// only saves wake-ups, since merged signals are drained anyway.
 		sigch: make(chan os.Signal, 128),
-		kick:  make(chan struct{}, 1),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 		opts:  opts,
@@ -155,6 +162,7 @@ func (r *Reaper) Start(cmd *exec.Cmd) (*Child, error) {
 	}
 	r.mu.Lock()
 	if err := cmd.Start(); err != nil {
+		r.failedExecs++
 		r.mu.Unlock()
 		return nil, err
 	}
@@ -188,9 +196,11 @@ func (c *Child) Signal(sig syscall.Signal) error {
 }
 
 // SignalGroup sends sig to the child's whole process group. It is allowed
-// while the leader lives and after it exited until Finish: the group id
-// cannot be handed to a new group while any member, or the unreaped leader,
-// still holds it, and the owner calls Finish once the group is gone.
+// while the leader lives and after it exited, until Finish: while the
+// unreaped leader or any member holds the group id, no new group can get
+// it. Only after the leader is reaped and the last member is gone could
+// the number be reused, so the owner calls Finish as soon as it has seen
+// both the exit and the end of the output.
 func (c *Child) SignalGroup(sig syscall.Signal) error {
 	if c.pgid <= 0 {
 		return ErrNoGroup
@@ -217,14 +227,6 @@ func (c *Child) Finish() {
 	c.r.mu.Unlock()
 }
 
-// poke makes the reaper drain now, as a SIGCHLD would.
-func (r *Reaper) poke() {
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
-}
-
 func (r *Reaper) loop() {
 	defer close(r.done)
 	t := time.NewTicker(r.opts.Sweep)
@@ -234,7 +236,6 @@ func (r *Reaper) loop() {
 		select {
 		case <-r.sigch:
 		case <-t.C:
-		case <-r.kick:
 		case <-r.stop:
 			return
 		}
@@ -263,13 +264,20 @@ func (r *Reaper) deliver(e Exit) {
 	r.reaped.Add(1)
 	r.mu.Lock()
 	c, ok := r.children[e.PID]
+	failedExec := false
 	if ok {
 		delete(r.children, e.PID)
 		c.reaped = true
 		// Wait is never called, so Release is what frees the pidfd.
 		_ = c.cmd.Process.Release()
+	} else if r.failedExecs > 0 && e.Status.Exited() && e.Status.ExitStatus() == goExecFailureStatus {
+		r.failedExecs--
+		failedExec = true
 	}
 	r.mu.Unlock()
+	if failedExec {
+		return
+	}
 	if !ok {
 		r.orphans.Add(1)
 		if r.opts.Debugf != nil {

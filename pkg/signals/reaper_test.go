@@ -210,3 +210,25 @@ func TestSubreaperWhenNotPID1(t *testing.T) {
 		}
 	}
 }
+
+// TestExecFailuresAreNotOrphans: the syscall package reaps a child that
+// failed to exec itself, and the reaper may get to it first; either way it
+// is not an orphan.
+func TestExecFailuresAreNotOrphans(t *testing.T) {
+	r := newTestReaper(t)
+	for i := 0; i < 200; i++ {
+		if _, err := r.Start(exec.Command("/etc/hostname")); err == nil {
+			t.Fatal("a non-executable file started")
+		}
+	}
+	// One registered child after them: once its exit is in, every earlier
+	// zombie has been drained too (they exited before it was forked).
+	c, err := r.Start(exec.Command("/bin/true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, c, 10*time.Second)
+	if n := r.Orphans(); n != 0 {
+		t.Errorf("Orphans = %d after exec failures, want 0", n)
+	}
+}

@@ -136,6 +136,12 @@ func (o *output) compressOne(ctx context.Context, c *compressor, a fileArchive) 
 		return fmt.Errorf("sink %s: compress %s: create %s: %w", o.log, a.Name, tmp, err)
 	}
 	dst := os.NewFile(uintptr(dfd), tmp)
+	var dstSt unix.Stat_t
+	if err := unix.Fstat(dfd, &dstSt); err != nil {
+		dst.Close()
+		return fmt.Errorf("sink %s: compress: stat %s: %w", o.log, tmp, err)
+	}
+	dstIno := dstSt.Ino
 	committed := false
 	defer func() {
 		if !committed {
@@ -183,6 +189,11 @@ func (o *output) compressOne(ctx context.Context, c *compressor, a fileArchive) 
 		return fmt.Errorf("sink %s: compress: %w", o.log, &os.LinkError{Op: "rename", Old: tmp, New: final, Err: err})
 	}
 	committed = true
+	// Unlink the plain archive only if the name now holds our file: the
+	// directory's owner could have swapped the temp name under us.
+	if o.inodeAtLocked(final) != dstIno {
+		return fmt.Errorf("sink %s: compress: %s was replaced during compression; keeping %s", o.log, tmp, cur)
+	}
 	if err := unix.Fsync(o.dirfd()); err != nil {
 		return fmt.Errorf("sink %s: compress: fsync directory: %w", o.log, err)
 	}

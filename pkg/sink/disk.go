@@ -24,10 +24,19 @@ type filesystem struct {
 	// between two periodic checks.
 	budget atomic.Int64
 
+	// enospc is set by a writer that hit ENOSPC or EDQUOT: the guard then
+	// frees a reserve even when disk_min_free is 0.
+	enospc atomic.Bool
+
 	// Owned by the disk guard goroutine.
 	warned   bool
 	lowEvent bool
+	raised   bool // keep the reserve until writing resumed, so markers do not flap
 }
+
+// reserve is what the guard frees after ENOSPC: 1% of the filesystem,
+// at least 64 KiB and at most 64 MiB.
+func reserve(total int64) int64 { return min(max(total/100, 64<<10), 64<<20) }
 
 func (fs *filesystem) setLow(v bool) {
 	fs.low.Store(v)
@@ -36,11 +45,11 @@ func (fs *filesystem) setLow(v bool) {
 	}
 }
 
-// filesystemFor registers o with the filesystem of its directory.
-func (m *Manager) filesystemFor(o *output) (*filesystem, error) {
+// register adds o to the filesystem of its directory.
+func (m *Manager) register(o *output) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(o.dirfd(), &st); err != nil {
-		return nil, fmt.Errorf("stat log directory: %w", err)
+		return fmt.Errorf("stat log directory: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -49,9 +58,11 @@ func (m *Manager) filesystemFor(o *output) (*filesystem, error) {
 		fs = &filesystem{dev: st.Dev}
 		fs.budget.Store(math.MaxInt64)
 		m.fss[st.Dev] = fs
+		m.wakeGuard() // measure it now rather than at the next tick
 	}
+	o.fs = fs
 	fs.outs = append(fs.outs, o)
-	return fs, nil
+	return nil
 }
 
 func (m *Manager) dropFilesystem(o *output) {
@@ -120,6 +131,12 @@ func (m *Manager) guard(fs *filesystem, outs []*output) {
 		return
 	}
 	minFree := m.opts.DiskMinFree.Of(sp.total)
+	if fs.enospc.Swap(false) {
+		fs.raised = true
+	}
+	if fs.raised {
+		minFree = max(minFree, reserve(sp.total))
+	}
 	if sp.free < minFree {
 		sp = m.freeSpace(outs, sp, minFree)
 	}
@@ -132,7 +149,7 @@ func (m *Manager) guard(fs *filesystem, outs []*output) {
 	} else {
 		fs.budget.Store(sp.free - minFree)
 		fs.low.Store(false)
-		fs.lowEvent = false
+		fs.lowEvent, fs.raised = false, false
 		now := m.now()
 		for _, o := range outs {
 			o.resume(now)

@@ -120,7 +120,7 @@ func (l *Log) Rotate() error {
 		if o.closed {
 			err = ErrClosed
 		} else {
-			err = o.rotateLocked(now, true)
+			err = o.rotateLocked(now)
 		}
 		o.mu.Unlock()
 		if err != nil {
@@ -135,7 +135,7 @@ func (o *output) rotateIfDue(now time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.closed && !o.nextRotate.IsZero() && !now.Before(o.nextRotate) {
-		o.rotateLocked(now, false)
+		o.rotateLocked(now)
 	}
 }
 
@@ -157,14 +157,17 @@ func (l *Log) Update(p config.LogPolicy) error {
 	// Readers that loaded the old route get errClosed from a dropped
 	// output and retry on the new route, so no line is lost.
 	keep := map[*output]bool{}
+	var errs []error
 	for _, o := range r.outputs() {
 		keep[o] = true
 		o.mu.Lock()
 		o.refreshScheduleLocked(l.m.now())
+		if err := o.applyPolicyLocked(); err != nil {
+			errs = append(errs, fmt.Errorf("sink %s: update: %w", l.name, err))
+		}
 		o.mu.Unlock()
 		o.dirty.Store(true)
 	}
-	var errs []error
 	for _, o := range old.outputs() {
 		if !keep[o] {
 			errs = append(errs, o.close())
@@ -172,6 +175,26 @@ func (l *Log) Update(p config.LogPolicy) error {
 	}
 	l.m.wakeWorker()
 	return errors.Join(errs...)
+}
+
+// applyPolicyLocked gives the open live file a changed file_mode or
+// file_owner at once; archives get them as they are made.
+func (o *output) applyPolicyLocked() error {
+	if o.state != stateOpen {
+		return nil
+	}
+	pol := o.pol.Load()
+	mode := pol.FileMode.Perm()
+	if mode == 0 {
+		mode = 0o644
+	}
+	if err := o.f.Chmod(mode); err != nil {
+		return err
+	}
+	if pol.FileOwner != nil {
+		return o.f.Chown(pol.FileOwner.UID, pol.FileOwner.GID)
+	}
+	return nil
 }
 
 // refreshScheduleLocked recomputes the time boundary after rotate_every

@@ -94,3 +94,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+func newChecker(n uint64) *linecheck.Checker { return linecheck.New(map[string]uint64{"out": n}) }
+
+func mustCheck(t *testing.T, path string) linecheck.Report {
+	t.Helper()
+	r, err := linecheck.CheckLog(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Torn != 0 || r.Duplicated != 0 || r.OutOfOrder != 0 {
+		t.Fatalf("%s: %s", path, r.String())
+	}
+	return r
+}

@@ -155,6 +155,9 @@ func (m *Manager) Open(name string, p config.LogPolicy) (*Log, error) {
 		return nil, err
 	}
 	l.route.Store(r)
+	// The outputs asked for recovery work before the worker could see
+	// this log; ask again now that it can.
+	m.wakeWorker()
 	return l, nil
 }
 

@@ -84,18 +84,18 @@ func newOutput(m *Manager, logName, path string, p *config.LogPolicy) (*output, 
 	}
 	o := &output{m: m, log: logName, path: path, base: filepath.Base(path), dir: os.NewFile(uintptr(dfd), dirName), dfd: dfd}
 	o.pol.Store(p)
-	fs, err := m.filesystemFor(o)
-	if err != nil {
-		o.dir.Close()
-		return nil, fmt.Errorf("sink %s: %w", logName, err)
-	}
-	o.fs = fs
+	o.state = stateDropping // until the live file is open
 	o.recover()
 	o.mu.Lock()
 	err = o.openLiveLocked(m.now())
 	o.mu.Unlock()
 	if err != nil {
-		m.dropFilesystem(o)
+		o.dir.Close()
+		return nil, fmt.Errorf("sink %s: %w", logName, err)
+	}
+	// Only a complete output becomes visible to the disk guard.
+	if err := m.register(o); err != nil {
+		o.f.Close()
 		o.dir.Close()
 		return nil, fmt.Errorf("sink %s: %w", logName, err)
 	}
@@ -215,7 +215,7 @@ func (o *output) write(p []byte, now time.Time) error {
 		return errClosed
 	}
 	if !o.nextRotate.IsZero() && !now.Before(o.nextRotate) {
-		o.rotateLocked(now, false)
+		o.rotateLocked(now)
 	}
 	limit := o.pol.Load().RotateSize
 	for len(p) > 0 {
@@ -236,12 +236,12 @@ func (o *output) write(p []byte, now time.Time) error {
 				o.appendLocked(p[:cut+1])
 				p = p[cut+1:]
 			}
-			o.rotateLocked(now, false)
+			o.rotateLocked(now)
 			continue
 		}
 		o.appendLocked(p[:cut+1])
 		p = p[cut+1:]
-		o.rotateLocked(now, false)
+		o.rotateLocked(now)
 	}
 	return nil
 }
@@ -271,6 +271,14 @@ func (o *output) appendLocked(p []byte) {
 	if o.fs.budget.Add(-int64(n)) < 0 {
 		o.m.wakeGuard()
 	}
+	if mt := o.pol.Load().MaxTotal; mt > 0 {
+		// max_total counts the live file: as it grows, the oldest
+		// archives must go.
+		if ab := o.archiveBytes.Load(); ab > 0 && o.size+ab > mt && !o.dirty.Load() {
+			o.dirty.Store(true)
+			o.m.wakeWorker()
+		}
+	}
 }
 
 // writeFailedLocked handles ENOSPC, EIO and any other write error the same
@@ -290,6 +298,7 @@ func (o *output) writeFailedLocked(n, want int, err error) {
 	reason := "write error: " + errnoText(err)
 	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) {
 		reason = "disk low"
+		o.fs.enospc.Store(true)
 		o.fs.setLow(true)
 	} else {
 		// The file may be unusable (EIO, a revoked mount): reopen it

@@ -24,10 +24,10 @@ import (
 // A failure in 1 or 2 leaves the live file in place and writing goes on; a
 // failure in 3 leaves the output dropping until the disk guard reopens it.
 
-// rotateLocked rotates the live file between two lines. force (ctl rotate,
-// SIGUSR1) rotates even before the size or time limit; an empty live file
-// is only rotated with if_empty. Callers hold o.mu.
-func (o *output) rotateLocked(now time.Time, force bool) error {
+// rotateLocked rotates the live file between two lines, for any trigger
+// (size, time, ctl rotate, SIGUSR1); an empty live file is only rotated
+// with if_empty. Callers hold o.mu.
+func (o *output) rotateLocked(now time.Time) error {
 	pol := o.pol.Load()
 	if pol.RotateEvery != config.PeriodNever {
 		o.nextRotate = nextBoundary(pol.RotateEvery, now)
@@ -90,10 +90,26 @@ func (o *output) renameLiveLocked(pol *config.LogPolicy, now time.Time) error {
 
 // renameDatedLocked names the archive after the rotation time; two
 // rotations within one second get .1, .2, ... rather than replacing one
-// another (lumberjack's colliding timestamps lost archives).
+// another (lumberjack's colliding timestamps lost archives). Names never go
+// back in time, even if the clock does or a writer's clock reading is a
+// little older than the last rotation, so name order stays history order.
 func (o *output) renameDatedLocked(now time.Time) error {
-	for k := 0; k < 10000; k++ {
-		to := archive.DatedName(o.base, now, k)
+	as, err := o.archiveNamesLocked()
+	if err != nil {
+		return fmt.Errorf("list archives: %w", err)
+	}
+	t := now.Local().Truncate(time.Second)
+	k := 0
+	for i := len(as) - 1; i >= 0; i-- {
+		if a := as[i]; a.Dated {
+			if !t.After(a.Time) {
+				t, k = a.Time, a.Num+1
+			}
+			break
+		}
+	}
+	for ; k < 100000; k++ {
+		to := archive.DatedName(o.base, t, k)
 		if o.existsLocked(to) || o.existsLocked(to+archive.ExtGzip) || o.existsLocked(to+archive.ExtZstd) {
 			continue
 		}

@@ -154,10 +154,10 @@ func Compare(a, b Archive) int {
 // Sort orders archives oldest first (see Compare).
 func Sort(as []Archive) { slices.SortFunc(as, Compare) }
 
-// DatedName is the dateext archive name for a rotation at t; k > 0 breaks a
-// tie with an archive of the same second.
+// DatedName is the dateext archive name for a rotation at t (in local
+// time); k > 0 breaks a tie with an archive of the same second.
 func DatedName(base string, t time.Time, k int) string {
-	s := base + "-" + t.Format(DateLayout)
+	s := base + "-" + t.Local().Format(DateLayout)
 	if k > 0 {
 		s += "." + strconv.Itoa(k)
 	}
