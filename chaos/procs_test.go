@@ -45,7 +45,9 @@ func TestCrashLoops(t *testing.T) {
 	}
 	b.start(b.config(nil, svcs))
 	base := b.baseline()
-	if r := b.ctl("start", "all"); r.code != 0 {
+	// Exit 1 is expected: most crashers die within start_secs, which
+	// `ctl start` reports as a failed start.
+	if r := b.ctl("start", "all"); r.code != 0 && r.code != 1 {
 		t.Fatalf("ctl start all: exit %d: %s", r.code, r.stderr)
 	}
 	load := dur(30*time.Second, 5*time.Minute)
