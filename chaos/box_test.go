@@ -403,6 +403,7 @@ func (b *box) nsProcs() (all int, zombies []string) {
 // baseline is taken once the box is up and settled.
 type baseline struct {
 	procProbe
+	procs     int            // processes in the namespace
 	fdTargets map[string]int // readlink of each fd, counted
 }
 
@@ -439,7 +440,8 @@ func (b *box) baseline() baseline {
 	b.t.Helper()
 	p := b.probe()
 	b.t.Logf("baseline: fds=%d goroutines=%d rss=%dKiB threads=%d", p.FDs, p.Goroutines, p.RSSKiB, p.Threads)
-	return baseline{procProbe: p, fdTargets: b.fdTargets()}
+	procs, _ := b.nsProcs()
+	return baseline{procProbe: p, fdTargets: b.fdTargets(), procs: procs}
 }
 
 // healthy is the check after every scenario: supervise answers ctl status,
@@ -464,8 +466,10 @@ func (b *box) healthy(base baseline, fdSlack, goSlack int, rssLimitMiB int64) pr
 	var p procProbe
 	waitFor(t, 20*time.Second, "fds and goroutines back to the baseline", func() (bool, string) {
 		p = b.probe()
+		procs, _ := b.nsProcs()
 		return p.FDs <= base.FDs+fdSlack && p.Goroutines <= base.Goroutines+goSlack,
-			fmt.Sprintf("fds %d (baseline %d +%d; new: %s), goroutines %d (baseline %d +%d)", p.FDs, base.FDs, fdSlack, b.fdGrowth(base), p.Goroutines, base.Goroutines, goSlack)
+			fmt.Sprintf("fds %d (baseline %d +%d; new: %s), goroutines %d (baseline %d +%d), %d processes in the namespace (baseline %d)",
+				p.FDs, base.FDs, fdSlack, b.fdGrowth(base), p.Goroutines, base.Goroutines, goSlack, procs, base.procs)
 	})
 	if p.HWMKiB > rssLimitMiB<<10 {
 		t.Errorf("peak RSS (VmHWM) %d KiB above the bound of %d MiB", p.HWMKiB, rssLimitMiB)
