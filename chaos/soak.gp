@@ -11,7 +11,7 @@ set ytics nomirror
 set y2tics
 set yrange [0:*]
 set y2range [0:*]
-set key top left
+set key bottom right
 set grid
 plot csv every ::1 using 1:($2/1024) with linespoints lw 2 title 'RSS (MiB)', \
      csv every ::1 using 1:($3/1024) with lines dt 2 lw 2 title 'peak RSS, VmHWM (MiB)', \
