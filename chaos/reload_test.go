@@ -46,6 +46,12 @@ func TestConfigAbuse(t *testing.T) {
 	g1Text = g1Text[strings.Index(g1Text, "[service g1]"):]
 	baseText := head + "\n" + g1Text
 	b.start(baseText)
+	// sleeper2 starts only once sleeper1 has run for start_secs: take the
+	// baseline with all three running.
+	waitFor(t, 30*time.Second, "ctl health", func() (bool, string) {
+		r := b.ctl("health")
+		return r.code == 0, r.stdout + r.stderr
+	})
 	base := b.baseline()
 	// replay.txt and the config-NNNN.conf files let chaos/replay-reload.sh
 	// repeat a failed run step by step.
