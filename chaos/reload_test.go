@@ -267,3 +267,25 @@ func mutate(rng *mrand.Rand, text, dir string) string {
 	}
 	return text
 }
+
+// TestReloadRemovesLeadingCron is the smallest config sequence found by
+// TestConfigAbuse that crashes supervise (docs/reliability.md, F2): a
+// reload adds a cron job as the first section, the next one removes it.
+func TestReloadRemovesLeadingCron(t *testing.T) {
+	b := newBox(t)
+	sleeper := []service{{name: "s", keys: [][2]string{{"command", "sleep 100000"}}}}
+	base := b.config(nil, sleeper)
+	cron := "[service cron1]\ncommand = true\nschedule = @every 1s\n\n" + base
+	b.start(base)
+	for i, text := range []string{cron, base, base} {
+		b.writeConfig(text)
+		r := b.ctl("reload")
+		if b.exited() || r.code != 0 {
+			time.Sleep(200 * time.Millisecond)
+			t.Fatalf("reload %d: exit %d (%s); supervise exited: %v\n%s", i, r.code, strings.TrimSpace(r.stderr), b.exited(), b.tail("supervise.stderr", 12))
+		}
+	}
+	if st := b.status(); st["s"].State != "running" || len(st) != 1 {
+		t.Fatalf("after the reloads: %+v", st)
+	}
+}
