@@ -102,6 +102,15 @@ func TestDiskFull(t *testing.T) {
 // services write and logs rotate by size; then writable again.
 func TestLogDirReadOnly(t *testing.T) {
 	b := newBox(t)
+	// Immutable flags need ext4, xfs, btrfs...; not tmpfs or overlayfs.
+	probe := filepath.Join(b.dir, "chattr-probe")
+	if err := os.WriteFile(probe, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chattr", "+i", probe).CombinedOutput(); err != nil {
+		t.Skipf("SKIP: chattr +i does not work under %s (%v: %s); the scenario needs a filesystem with immutable flags", b.dir, err, out)
+	}
+	run(t, "chattr", "-i", probe)
 	names := []string{"r1", "r2"}
 	var svcs []service
 	for _, n := range names {
