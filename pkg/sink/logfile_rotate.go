@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -298,14 +299,10 @@ func (o *output) copyTruncate(pol *config.LogPolicy, st liveStat, now time.Time)
 	if err := unix.Fsync(o.dirfd()); err != nil {
 		return name, fmt.Errorf("fsync directory: %w", err)
 	}
-	// The window: catch up, then truncate with nothing in between.
-	if _, err := copyFrom(dst, src, off, buf); err != nil {
-		// The archive is whole up to off; keep the live file intact
-		// rather than lose what could not be copied.
-		return name, fmt.Errorf("copy %s: %w; live file not truncated", o.base, err)
-	}
-	if err := unix.Ftruncate(sfd, 0); err != nil {
-		return name, fmt.Errorf("truncate %s: %w", o.base, err)
+	// The window: catch up until a read finds nothing more, then truncate
+	// with nothing in between.
+	if err := catchUpTruncate(dst, sfd, off, buf); err != nil {
+		return name, fmt.Errorf("%s: %w", o.base, err)
 	}
 	if err := dst.Sync(); err != nil {
 		return name, fmt.Errorf("fsync %s: %w", name, err)
@@ -331,4 +328,58 @@ func copyFrom(dst io.Writer, src *os.File, off int64, buf []byte) (int64, error)
 			return off, err
 		}
 	}
+}
+
+// catchUpMax bounds the catch-up against a writer faster than the copy: the
+// truncate then happens anyway, and what the writer adds meanwhile is lost.
+const catchUpMax = 1024
+
+// catchUpTruncate copies what was appended since off and truncates the live
+// file right after a read that returned nothing: the only bytes lost are
+// those written between that pread(2) and the ftruncate(2).
+func catchUpTruncate(dst io.Writer, sfd int, off int64, buf []byte) error {
+	for range catchUpMax {
+		n, err := rawPread(sfd, buf, off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			// The archive is whole up to off; keep the live file intact
+			// rather than lose what could not be copied.
+			return fmt.Errorf("copy: %w; live file not truncated", err)
+		}
+		if n == 0 {
+			break
+		}
+		if _, err := dst.Write(buf[:n]); err != nil {
+			return fmt.Errorf("copy: %w; live file not truncated", err)
+		}
+		off += int64(n)
+	}
+	if err := rawTruncate(sfd); err != nil {
+		return fmt.Errorf("truncate: %w", err)
+	}
+	return nil
+}
+
+// rawPread and rawTruncate skip the Go scheduler's syscall bookkeeping
+// (entersyscall/exitsyscall, which may hand the P away and wait to get one
+// back): between the last read and the truncate, every microsecond is
+// bytes a busy writer loses. Both are short on a regular file.
+func rawPread(fd int, p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, _, e := unix.RawSyscall6(unix.SYS_PREAD64, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), uintptr(off), 0, 0)
+	if e != 0 {
+		return int(n), e
+	}
+	return int(n), nil
+}
+
+func rawTruncate(fd int) error {
+	if _, _, e := unix.RawSyscall(unix.SYS_FTRUNCATE, uintptr(fd), 0, 0); e != 0 {
+		return e
+	}
+	return nil
 }
