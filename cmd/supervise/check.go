@@ -23,18 +23,17 @@ func check(args []string, stdout, stderr io.Writer, now func() time.Time) int {
 	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	file := fs.StringP("config", "c", config.DefaultPath, "config file")
-	help := fs.BoolP("help", "h", false, "show this help")
 	checkUsage := func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: supervise check [-c FILE]\n\nValidate FILE; print every error as FILE:LINE: message (exit 1),\nor the resolved plan: start order, commands, users, logs, rotation, next runs (exit 0).\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(w, "Usage: supervise check [-c FILE]\n\nValidate FILE; print every error as FILE:LINE: message (exit 1),\nor the resolved plan: start order, commands, users, logs, rotation, next runs (exit 0).\n\nFlags:\n%s  -h, --help            show this help\n", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
+	// pflag answers -h/--help with ErrHelp when no flag of that name exists.
+	if err := fs.Parse(args); errors.Is(err, pflag.ErrHelp) {
+		checkUsage(stdout)
+		return exitOK
+	} else if err != nil {
 		fmt.Fprintf(stderr, "supervise check: %v\n", err)
 		checkUsage(stderr)
 		return exitUsage
-	}
-	if *help {
-		checkUsage(stdout)
-		return exitOK
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "supervise check: unexpected argument %q\n", fs.Arg(0))

@@ -28,6 +28,8 @@ has no equivalent is kept as a "# not converted: ..." comment.
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "supervise: import: %v\n", err)
+		fs.Usage()
 		return exitUsage
 	}
 	rest := fs.Args()

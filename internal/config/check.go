@@ -35,13 +35,13 @@ func (p *parser) crossCheck(cfg *Config, states []*svcState) {
 			case dep == s.Name:
 				p.errorf(line, "after: [service %s] waits for itself; accepted: names of other services", s.Name)
 			case ok && t.s.Schedule != nil:
-				p.errorf(line, "after: %s is a cron job (schedule), which is never running; accepted: services and oneshots", dep)
+				p.errorf(line, "after: [service %s] waits for %s, a cron job (schedule), which is never running; accepted: services and oneshots", s.Name, dep)
 			case ok:
 				valid = append(valid, dep)
 			case logfiles[dep] != nil:
-				p.errorf(line, "after: %s is a [logfile], not a service; accepted: names of [service NAME] sections", dep)
+				p.errorf(line, "after: [service %s] waits for %s, a [logfile], not a service; accepted: names of [service NAME] sections", s.Name, dep)
 			default:
-				msg := fmt.Sprintf("after: unknown service %q", clip(dep))
+				msg := fmt.Sprintf("after: [service %s] waits for unknown service %q", s.Name, clip(dep))
 				if sg := suggest(dep, serviceNames(states)); sg != "" {
 					msg += "; " + sg
 				}

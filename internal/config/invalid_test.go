@@ -34,10 +34,10 @@ func TestInvalidConfigs(t *testing.T) {
 		{"repeated key", "[service a]\ncommand = a\nkeep = 1\nkeep = 2\n", []string{"4: keep is already set at line 3"}},
 		{"repeated env var", "[service a]\ncommand = a\nenv = A=1\nenv = A=2\n", []string{"4: env: A is already set at line 3"}},
 		{"missing command", "\n[service a]\nkeep = 1\n", []string{"2: [service a] has no command; accepted: command = PROGRAM"}},
-		{"after unknown", "[service a]\ncommand = a\nafter = bb\n[service b]\ncommand = b\n", []string{`3: after: unknown service "bb"; did you mean "b"?`}},
-		{"after logfile", "[service a]\ncommand = a\nafter = f\n[logfile f]\npath = /f\n", []string{"3: after: f is a [logfile], not a service"}},
+		{"after unknown", "[service a]\ncommand = a\nafter = bb\n[service b]\ncommand = b\n", []string{`3: after: [service a] waits for unknown service "bb"; did you mean "b"?`}},
+		{"after logfile", "[service a]\ncommand = a\nafter = f\n[logfile f]\npath = /f\n", []string{"3: after: [service a] waits for f, a [logfile], not a service"}},
 		{"after self", "[service a]\ncommand = a\nafter = a\n", []string{"3: after: [service a] waits for itself"}},
-		{"after cron job", "[service a]\ncommand = a\nafter = c\n[service c]\ncommand = c\nschedule = @daily\n", []string{"3: after: c is a cron job"}},
+		{"after cron job", "[service a]\ncommand = a\nafter = c\n[service c]\ncommand = c\nschedule = @daily\n", []string{"3: after: [service a] waits for c, a cron job"}},
 		{"after cycle", "[service a]\ncommand = a\nafter = c\n[service b]\ncommand = b\nafter = a\n[service c]\ncommand = c\nafter = b\n", []string{"3: after: cycle a -> c -> b -> a"}},
 		{"two cycles", "[service a]\ncommand = a\nafter = b\n[service b]\ncommand = b\nafter = a\n[service c]\ncommand = c\nafter = d\n[service d]\ncommand = d\nafter = c\n", []string{"3: after: cycle a -> b -> a", "9: after: cycle c -> d -> c"}},
 		{"two mains", "[service a]\ncommand = a\nmain = true\n[service b]\ncommand = b\nmain = true\n", []string{"6: main: [service b] and [service a] (line 3) are both main"}},
@@ -125,5 +125,18 @@ func TestRestartKeysOnJobs(t *testing.T) {
 	cfg := mustParse(t, "[defaults]\nrestart = always\nmax_restarts = 2\n[service c]\ncommand = c\nschedule = @daily\n[service s]\ncommand = s\n")
 	if cfg.Service("s").Restart != RestartAlways || cfg.Service("s").MaxRestarts != 2 {
 		t.Errorf("defaults not applied to a service")
+	}
+}
+
+func TestValueSuggestions(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"restart = alway", `"alway" is not a restart policy; did you mean "always"? accepted: always, on-failure, never`},
+		{"compress = Gzip", `"Gzip" is not accepted; did you mean "gzip"? accepted: none, gzip, zstd`},
+		{"rotate_every = dayly", `did you mean "daily"?`},
+		{"stderr = seperate", `did you mean "separate"?`},
+		{"timestamps = rfc3999", `did you mean "rfc3339"?`},
+		{"compress = xz", `"xz" is not accepted; accepted: none, gzip, zstd`},
+	} {
+		wantOneError(t, "[service a]\ncommand = a\n"+tc.line+"\n", 3, tc.want)
 	}
 }

@@ -28,10 +28,18 @@ type ctx struct {
 	sec *section
 }
 
+// Setters may run for many services (from [defaults]); each gets its own
+// copy of slices and pointers, so no two services share mutable state.
 type (
 	serviceSetter func(*Service)
 	logSetter     func(*LogPolicy)
 )
+
+func cloneUser(u *User) *User {
+	c := *u
+	c.Groups = slices.Clone(u.Groups)
+	return &c
+}
 
 type serviceKey struct {
 	kind   valueKind
@@ -91,7 +99,7 @@ var serviceKeys = map[string]serviceKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(s *Service) { s.Command = argv }, nil
+		return func(s *Service) { s.Command = slices.Clone(argv) }, nil
 	}},
 	"directory": {parse: func(c ctx, v string) (serviceSetter, error) {
 		dir, err := c.p.abs(v)
@@ -105,7 +113,7 @@ var serviceKeys = map[string]serviceKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(s *Service) { s.User = u }, nil
+		return func(s *Service) { s.User = cloneUser(u) }, nil
 	}},
 	"env": {repeat: true, parse: func(c ctx, v string) (serviceSetter, error) {
 		kv, err := parseEnv(v)
@@ -139,7 +147,7 @@ var serviceKeys = map[string]serviceKey{
 		case "never":
 			r = RestartNever
 		default:
-			return nil, fmt.Errorf("%q is not a restart policy; accepted: always, on-failure, never", clip(v))
+			return nil, fmt.Errorf("%q is not a restart policy; %s", clip(v), acceptedChoice(v, []string{"always", "on-failure", "never"}))
 		}
 		return func(s *Service) { s.Restart = r }, nil
 	}},
@@ -161,7 +169,7 @@ var serviceKeys = map[string]serviceKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(s *Service) { s.After = names }, nil
+		return func(s *Service) { s.After = slices.Clone(names) }, nil
 	}},
 	"oneshot": boolKey(func(s *Service, b bool) { s.Oneshot = b }),
 	"schedule": {parse: func(c ctx, v string) (serviceSetter, error) {
@@ -169,7 +177,7 @@ var serviceKeys = map[string]serviceKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(s *Service) { s.Schedule = sch }, nil
+		return func(s *Service) { c := *sch; s.Schedule = &c }, nil
 	}},
 	"main":      boolKey(func(s *Service, b bool) { s.Main = b }),
 	"autostart": boolKey(func(s *Service, b bool) { s.Autostart = b }),
@@ -212,7 +220,7 @@ func logChoice(accepted []string, set func(*LogPolicy, int)) logKey {
 	return logKey{inLogfile: true, parse: func(c ctx, v string) (logSetter, error) {
 		i := slices.Index(accepted, v)
 		if i < 0 {
-			return nil, fmt.Errorf("%q is not accepted; accepted: %s", clip(v), strings.Join(accepted, ", "))
+			return nil, choiceError(v, accepted)
 		}
 		return func(l *LogPolicy) { set(l, i) }, nil
 	}}
@@ -247,7 +255,7 @@ var logKeys = map[string]logKey{
 		case "separate":
 			return func(l *LogPolicy) { l.StderrSeparate = true }, nil
 		}
-		return nil, fmt.Errorf("%q is not accepted; accepted: merge, separate", clip(v))
+		return nil, choiceError(v, []string{"merge", "separate"})
 	}},
 	"console":     {parse: logBool(func(l *LogPolicy, b bool) { l.Console = b }).parse},
 	"rotate_size": logSize(minRotateSize, func(l *LogPolicy, n int64) { l.RotateSize = n }),
@@ -279,7 +287,7 @@ var logKeys = map[string]logKey{
 		if err != nil {
 			return nil, err
 		}
-		return func(l *LogPolicy) { l.FileOwner = o }, nil
+		return func(l *LogPolicy) { c := *o; l.FileOwner = &c }, nil
 	}},
 	"timestamps": logChoice([]string{"none", "rfc3339", "unix"},
 		func(l *LogPolicy, i int) { l.Timestamps = Timestamps(i) }),
@@ -390,7 +398,7 @@ var logfileKeys = map[string]logfileKey{
 		case "copytruncate":
 			l.Method = MethodCopyTruncate
 		default:
-			return fmt.Errorf("%q is not a rotation method; accepted: rename, copytruncate", clip(v))
+			return fmt.Errorf("%q is not a rotation method; %s", clip(v), acceptedChoice(v, []string{"rename", "copytruncate"}))
 		}
 		return nil
 	}},
@@ -517,4 +525,18 @@ func parseListen(v string) (string, error) {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+func choiceError(v string, accepted []string) error {
+	return fmt.Errorf("%q is not accepted; %s", clip(v), acceptedChoice(v, accepted))
+}
+
+// acceptedChoice lists the accepted words, after a "did you mean" for a
+// near miss ("alway", "Gzip").
+func acceptedChoice(v string, accepted []string) string {
+	msg := "accepted: " + strings.Join(accepted, ", ")
+	if s := suggest(v, accepted); s != "" {
+		return s + " " + msg
+	}
+	return msg
 }

@@ -399,11 +399,11 @@ log_dir = /logs
 
 func TestErrPath(t *testing.T) {
 	for in, want := range map[string]string{
-		"/l/web.log":  "/l/web.err.log",
-		"/l/web.txt":  "/l/web.err.txt",
-		"/l/.log":     "/l/.err.log",
-		"/l/web":      "/l/web.err",
-		"/l.d/web":    "/l.d/web.err",
+		"/l/web.log": "/l/web.err.log",
+		"/l/web.txt": "/l/web.err.txt",
+		"/l/.log":    "/l/.err.log",
+		"/l/web":     "/l/web.err",
+		"/l.d/web":   "/l.d/web.err",
 	} {
 		l := LogPolicy{Path: in}
 		if got := l.ErrPath(); got != want {
@@ -422,4 +422,22 @@ func TestDefaultsAfterSkipsSelf(t *testing.T) {
 	}
 	// Written in the service's own section it is still an error.
 	wantOneError(t, "[service a]\ncommand = a\nafter = a\n", 3, "waits for itself")
+}
+
+// TestDefaultsNotShared checks that services inheriting from [defaults]
+// get their own copies: changing one cannot change another.
+func TestDefaultsNotShared(t *testing.T) {
+	cfg := mustParse(t, "[defaults]\ncommand = run x\nuser = jovyan\nafter = c\nfile_owner = jovyan\n[service a]\n[service b]\n[service c]\nafter =\n")
+	a, b := cfg.Service("a"), cfg.Service("b")
+	a.Command[0] = "changed"
+	a.User.Groups[0] = 9
+	a.After[0] = "changed"
+	a.Log.FileOwner.UID = 9
+	if b.Command[0] != "run" || b.User.Groups[0] != 100 || b.After[0] != "c" || b.Log.FileOwner.UID != 1000 {
+		t.Errorf("services share state from [defaults]: %+v", b)
+	}
+	cfg = mustParse(t, "[defaults]\nschedule = @daily\n[service a]\ncommand = a\n[service b]\ncommand = b\n")
+	if cfg.Services[0].Schedule == cfg.Services[1].Schedule {
+		t.Errorf("services share a *cron.Schedule")
+	}
 }

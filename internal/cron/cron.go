@@ -44,7 +44,7 @@ const Accepted = "5 fields (minute hour day-of-month month day-of-week) with *, 
 type field struct {
 	name     string
 	min, max int
-	names    []string // names[i] is value min+i... indexed from 0 for months/days below
+	names    []string // names[v] is the name of value v ("" for none)
 }
 
 var (

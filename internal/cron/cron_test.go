@@ -305,6 +305,13 @@ func FuzzCron(f *testing.F) {
 		if !next.After(from) {
 			t.Fatalf("%q: Next(%s) = %s, not after", spec, from, next)
 		}
+		// In UTC, Next is the first matching minute.
+		if s.Every() == 0 {
+			u := from.UTC()
+			if want, ok := bruteNext(s, u, 48*time.Hour); ok && !s.Next(u).Equal(want) {
+				t.Fatalf("%q: Next(%s) = %s, first matching minute %s", spec, u, s.Next(u), want)
+			}
+		}
 	})
 }
 

@@ -127,6 +127,21 @@ func sanitizeName(s string) string {
 	return out
 }
 
+// hoistNotes moves the comment lines of [supervise] into the header, for
+// converters whose output defines no [supervise] keys: appended to a
+// services.conf that has its own [supervise], it must not add a second one.
+func (c *Conf) hoistNotes() {
+	var keep []Line
+	for _, l := range c.Supervise.Lines {
+		if l.Key == "" {
+			c.Header = append(c.Header, strings.TrimPrefix(l.Comment, "# "))
+			continue
+		}
+		keep = append(keep, l)
+	}
+	c.Supervise.Lines = keep
+}
+
 // NoteCount is the number of "not converted" notes, for the summary on stderr.
 func (c *Conf) NoteCount() int {
 	n := 0

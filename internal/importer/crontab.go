@@ -21,12 +21,13 @@ func Crontab(files []string) (*Conf, error) {
 	}
 	n := 0
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readInput(f)
 		if err != nil {
 			return nil, fmt.Errorf("crontab: %w", err)
 		}
 		n = convertCrontab(c, f, string(data), n)
 	}
+	c.hoistNotes()
 	return c, nil
 }
 
@@ -240,11 +241,13 @@ func addCronJob(c *Conf, file string, job cronJob, n int, env []envPair, shell s
 	sec.Comment("%s:%d", file, job.line)
 	cmd, stdin, hasStdin := cronPercent(job.command)
 	if hasStdin {
-		sec.Note("unescaped %% in the command: cron feeds the text after it as stdin (each %% a newline); converted to printf | ...; write \\%% for a literal %%")
+		sec.Comment("unescaped %% in the command: cron feeds the text after it as stdin (each %% a newline), converted to printf ... |; if a literal %% was meant, write \\%% in the crontab")
 	}
 	script := cmd
 	if hasStdin {
-		script = "printf '%s' " + shellQuote(stdin) + " | " + cmd
+		// The newlines travel as printf escapes: a config value is one line.
+		format := strings.NewReplacer("\\", "\\\\", "%", "%%", "\n", "\\n").Replace(stdin)
+		script = "printf " + shellQuote(format) + " | " + cmd
 	}
 	if shell != "" && shell != "/bin/sh" && shell != "sh" {
 		sec.Comment("SHELL=%s", shell)
@@ -270,8 +273,11 @@ func addCronJob(c *Conf, file string, job cronJob, n int, env []envPair, shell s
 		sec.Set("user", value(job.user))
 	}
 	for _, p := range env {
-		kv := p.Key + "=" + p.Value
-		sec.Set("env", value(kv))
+		if !validEnvKey(p.Key) {
+			sec.Note("environment %s=%s: %q is not a variable name supervise accepts (letters, digits, _)", p.Key, p.Value, p.Key)
+			continue
+		}
+		sec.Set("env", envLine(p.Key, p.Value))
 	}
 }
 
@@ -326,48 +332,86 @@ var interpreters = map[string]bool{
 }
 
 // cronJobName picks a readable name for a job from its command: the program
-// or script it runs, with the subcommand of manage.py/artisan-style tools.
+// or script it runs (past cd, tests and wrappers such as flock), with the
+// subcommand of manage.py/artisan-style tools.
 func cronJobName(cmd string) string {
-	var words []string
 	for _, part := range simpleCommands(cmd) {
-		words = append(words, dropRedirections(shellWords(part))...)
-		words = append(words, "&&")
+		words := dropRedirections(shellWords(part))
+		condition := false
+		for len(words) > 0 && (isShellKeyword(words[0]) || words[0] == "then" || words[0] == "fi") {
+			condition = condition || words[0] == "if" || words[0] == "elif" || words[0] == "while"
+			words = words[1:]
+		}
+		if condition {
+			continue
+		}
+		if name := programName(words); name != "" {
+			name = sanitizeName(name)
+			if len(name) > 40 {
+				name = name[:40]
+			}
+			return name
+		}
 	}
-	skip := map[string]bool{"cd": true, "&&": true, "sudo": true, "nice": true, "ionice": true, "env": true,
-		"exec": true, "flock": true, "timeout": true, "test": true, "[": true, "]": true, "true": true,
-		"run-one": true, "chronic": true, "if": true, "then": true, "fi": true, "-c": true, "/usr/bin/env": true}
-	name := ""
+	return "job"
+}
+
+// programName names what a simple command runs, or "" for cd, tests and
+// the like.
+func programName(words []string) string {
 	for i := 0; i < len(words); i++ {
 		w := unquote(words[i])
 		base := filepath.Base(w)
-		if skip[base] || skip[w] || strings.HasPrefix(w, "-") || strings.Contains(w, "=") || strings.HasPrefix(w, "$") {
-			if base == "cd" || base == "flock" || base == "timeout" {
-				i++ // their argument is not the program
+		switch {
+		case strings.Contains(w, "=") && !strings.HasPrefix(w, "-"):
+			continue // VAR=value before the program
+		case base == "cd" || base == "test" || base == "[" || base == "[[" || base == "true" || base == "exit" || base == "echo":
+			return ""
+		case base == "sudo" || base == "nice" || base == "ionice" || base == "env" || base == "exec" ||
+			base == "chronic" || base == "run-one" || base == "nohup" || base == "time":
+			// Their options, and the values of options (nice -n 19).
+			for i+1 < len(words) && (strings.HasPrefix(words[i+1], "-") || isNumber(words[i+1])) {
+				i++
+			}
+			continue
+		case base == "flock" || base == "timeout":
+			for i+1 < len(words) && strings.HasPrefix(words[i+1], "-") {
+				i++
+			}
+			i++ // the lock file or the duration
+			continue
+		case interpreters[base]:
+			for i+1 < len(words) && strings.HasPrefix(words[i+1], "-") && words[i+1] != "-m" {
+				if words[i+1] == "-c" || words[i+1] == "-e" {
+					return "" // inline code says little; look further
+				}
+				i++
+			}
+			if i+2 < len(words) && words[i+1] == "-m" {
+				return words[i+2]
 			}
 			continue
 		}
-		if interpreters[base] {
-			continue
-		}
-		name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(base, ".sh"), ".py"), ".php")
-		if base == "run-parts" {
-			for _, a := range words[i+1:] {
+		name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(base, ".sh"), ".py"), ".php")
+		rest := words[i+1:]
+		switch base {
+		case "run-parts":
+			for _, a := range rest {
 				if !strings.HasPrefix(a, "-") {
-					name = filepath.Base(unquote(a))
-					break
+					return filepath.Base(unquote(a))
 				}
 			}
-		} else if (base == "manage.py" || base == "artisan" || base == "console" || base == "rake") && i+1 < len(words) && words[i+1] != "&&" {
-			name += "-" + unquote(words[i+1])
+		case "manage.py", "artisan", "console", "rake":
+			if len(rest) > 0 {
+				return name + "-" + unquote(rest[0])
+			}
 		}
-		break
+		return name
 	}
-	if name == "" {
-		name = "job"
-	}
-	name = sanitizeName(name)
-	if len(name) > 40 {
-		name = name[:40]
-	}
-	return name
+	return ""
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
 }

@@ -162,3 +162,35 @@ func diffLines(want, got string) string {
 	}
 	return b.String()
 }
+
+// TestCombined appends the three kinds of output into one services.conf, as
+// docs/migrating.md tells users to: no section may clash, and the [logfile]
+// service references resolve to the converted supervisord programs.
+func TestCombined(t *testing.T) {
+	var all strings.Builder
+	for _, in := range []struct{ kind, file string }{
+		{"supervisord", "testdata/supervisord/nginx-phpfpm.in"},
+		{"logrotate", "testdata/logrotate/nginx-docker.in"},
+		{"logrotate", "testdata/logrotate/php-fpm.in"},
+		{"crontab", "testdata/crontab/laravel.in"},
+		{"crontab", "testdata/crontab/cron.d-php.in"},
+	} {
+		c, err := Convert(in.kind, []string{in.file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.WriteString(c.String() + "\n")
+	}
+	text := strings.Replace(all.String(), "service = php8.2-fpm", "service = php-fpm", 1)
+	cfg, err := config.ParseOptions("all.conf", []byte(text), config.Options{
+		LookupEnv:  lookupTestEnv,
+		PasswdFile: filepath.Join("testdata", "passwd"),
+		GroupFile:  filepath.Join("testdata", "group"),
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, numbered(text))
+	}
+	if len(cfg.Logfiles) != 3 || cfg.Logfiles[0].Service != "nginx" {
+		t.Errorf("logfiles: %+v", cfg.Logfiles)
+	}
+}

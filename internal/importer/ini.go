@@ -148,6 +148,9 @@ func pyFormat(s string, vars map[string]string) (string, error) {
 		}
 		width := 0
 		fmt.Sscanf(s[wstart:j], "%d", &width)
+		if j-wstart > 4 {
+			return "", fmt.Errorf("%q: field width %s is too large", s, s[wstart:j])
+		}
 		if j < len(s) && s[j] == '.' {
 			j++
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
@@ -191,10 +194,10 @@ func pad(v string, width int, flags string, fill byte) string {
 	if len(v) >= width {
 		return v
 	}
-	p := strings.Repeat(string(fill), width-len(v))
 	if strings.Contains(flags, "-") {
 		return v + strings.Repeat(" ", width-len(v))
 	}
+	p := strings.Repeat(string(fill), width-len(v))
 	if fill == '0' && strings.HasPrefix(v, "-") {
 		return "-" + p + v[1:]
 	}
@@ -243,6 +246,18 @@ func formatSize(n int64) string {
 		}
 	}
 	return fmt.Sprint(n)
+}
+
+// minRotateSize is the smallest non-zero rotate_size our parser accepts.
+const minRotateSize = 4096
+
+// rotateSize renders a rotation size, raising a non-zero one below our
+// minimum to it; the bool says it was raised.
+func rotateSize(n int64) (string, bool) {
+	if n > 0 && n < minRotateSize {
+		return formatSize(minRotateSize), true
+	}
+	return formatSize(n), false
 }
 
 // formatSeconds writes whole seconds as a duration our parser accepts.

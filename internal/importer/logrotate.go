@@ -61,6 +61,7 @@ func Logrotate(files []string) (*Conf, error) {
 			return nil, err
 		}
 	}
+	c.hoistNotes()
 	return c, nil
 }
 
@@ -103,7 +104,7 @@ func (lc *lrConverter) file(path string, depth int) error {
 		return nil
 	}
 	lc.seen[abs] = true
-	data, err := os.ReadFile(path)
+	data, err := readInput(path)
 	if err != nil {
 		return fmt.Errorf("logrotate: %w", err)
 	}
@@ -438,13 +439,17 @@ func (lc *lrConverter) fill(sec *Section, o *lrOpts, found []reload, unknown []s
 		sec.Set("rotate_every", "daily")
 		sec.Comment("no period given: logrotate rotated on each run, usually daily from cron")
 	}
+	size := int64(0)
 	switch {
 	case o.criterion == "size":
-		sec.Set("rotate_size", formatSize(o.size))
+		size = o.size
 	case o.maxsize > 0:
-		sec.Set("rotate_size", formatSize(o.maxsize))
-	default:
-		sec.Set("rotate_size", "0")
+		size = o.maxsize
+	}
+	rs, raised := rotateSize(size)
+	sec.Set("rotate_size", rs)
+	if raised {
+		sec.Note("size %d bytes: supervise rotates at %s at the least", size, rs)
 	}
 	if o.rotate < 0 {
 		sec.Note("rotate %d (keep every archive): kept 1000", o.rotate)
@@ -494,7 +499,8 @@ func (lc *lrConverter) fill(sec *Section, o *lrOpts, found []reload, unknown []s
 }
 
 // lrName derives a [logfile] name from a path: /var/log/nginx/*.log ->
-// nginx, /var/log/nginx/access.log -> nginx-access, /var/log/syslog -> syslog.
+// nginx-log, /var/log/nginx/access.log -> nginx-access-log, /var/log/syslog
+// -> syslog.
 func lrName(p string) string {
 	p = strings.TrimPrefix(p, "/var/log/")
 	var parts []string
@@ -515,5 +521,11 @@ func lrName(p string) string {
 	if len(parts) >= 2 && strings.HasPrefix(parts[len(parts)-1], parts[len(parts)-2]) {
 		parts = append(parts[:len(parts)-2], parts[len(parts)-1])
 	}
-	return strings.Join(parts, "-")
+	name := strings.Join(parts, "-")
+	// Names are shared with services, and the service is often called
+	// like its log directory (nginx): say what this one is.
+	if !strings.HasSuffix(name, "log") {
+		name += "-log"
+	}
+	return name
 }

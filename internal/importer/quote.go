@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -43,6 +44,30 @@ func value(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// envLine renders an `env` value, KEY=VALUE. Our parser unquotes a VALUE
+// that starts with a quote, so such a value, and one that holds a comment
+// start or edge blanks, is written KEY="..." with \" and \\ escapes.
+func envLine(key, val string) string {
+	r := renderRefs(val)
+	if !needsQuotes(r) {
+		return key + "=" + r
+	}
+	return key + `="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(r) + `"`
+}
+
+// validEnvKey is what our parser accepts as a variable name.
+func validEnvKey(k string) bool {
+	if k == "" || k[0] >= '0' && k[0] <= '9' {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func needsQuotes(s string) bool {
@@ -122,6 +147,37 @@ func commandValue(cmd string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// checkQuoting reports what makes a command unsplittable by POSIX quoting
+// rules (Python's shlex.split, our command splitter): an open quote or a
+// trailing backslash.
+func checkQuoting(cmd string) error {
+	var quote byte
+	for i := 0; i < len(cmd); i++ {
+		c := cmd[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+			}
+		case c == '\\':
+			if i+1 >= len(cmd) {
+				return fmt.Errorf("trailing backslash")
+			}
+			i++
+		case quote == '"':
+			if c == '"' {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		}
+	}
+	if quote != 0 {
+		return fmt.Errorf("no closing %c", quote)
+	}
+	return nil
 }
 
 // shellQuote quotes one word for sh and for our command splitter alike.

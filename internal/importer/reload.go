@@ -39,15 +39,21 @@ func detectReloads(script string) (found []reload, unknown []string) {
 	for _, cmd := range simpleCommands(script) {
 		words := shellWords(cmd)
 		words = dropRedirections(words)
+		condition := false
 		for len(words) > 0 && isShellKeyword(words[0]) {
+			switch words[0] {
+			case "if", "elif", "while", "until":
+				condition = true
+			}
 			words = words[1:]
 		}
-		if len(words) == 0 {
+		if len(words) == 0 || condition {
+			// A condition only decides whether the reload runs.
 			continue
 		}
 		prog := filepath.Base(words[0])
 		switch prog {
-		case "test", "[", "[[", "true", ":", "exit", "sleep", "echo", "fi", "done", "esac", "]":
+		case "test", "[", "[[", "true", ":", "exit", "sleep", "echo", "fi", "done", "esac", "]", "logger":
 			continue
 		}
 		if strings.Contains(words[0], "/init.d/") && len(words) >= 2 {

@@ -2,7 +2,6 @@ package importer
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -48,7 +47,7 @@ func readSupervisordFile(ini *iniFile, file string, seen map[string]bool, depth 
 		return nil
 	}
 	seen[abs] = true
-	data, err := os.ReadFile(file)
+	data, err := readInput(file)
 	if err != nil {
 		return fmt.Errorf("supervisord: %w", err)
 	}
@@ -116,6 +115,9 @@ func (f *iniFile) merge(o *iniFile) {
 		}
 	}
 }
+
+// maxNumprocs bounds the services one [program] expands to.
+const maxNumprocs = 1000
 
 type svConverter struct {
 	c        *Conf
@@ -365,9 +367,13 @@ func (sv *svConverter) program(s *iniSection, progName string) {
 	top := sv.c.Supervise
 	if v, ok := s.get("numprocs"); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 {
+		switch {
+		case err != nil || n < 1:
 			top.Note("[program:%s] numprocs = %s is not a positive number; converted one process", progName, v)
-		} else {
+		case n > maxNumprocs:
+			top.Note("[program:%s] numprocs = %d: converted the first %d processes only", progName, n, maxNumprocs)
+			numprocs = maxNumprocs
+		default:
 			numprocs = n
 		}
 	}
@@ -416,6 +422,14 @@ func (sv *svConverter) process(s *iniSection, progName, procName string, vars ma
 	cmd, err := pyFormat(rawCmd, vars)
 	if err != nil {
 		sv.c.Supervise.Note("[program:%s] command: %v; program skipped", progName, err)
+		return
+	}
+	if strings.TrimSpace(cmd) == "" {
+		sv.c.Supervise.Note("[program:%s] has an empty command; supervisord refuses it too", progName)
+		return
+	}
+	if err := checkQuoting(cmd); err != nil {
+		sv.c.Supervise.Note("[program:%s] command %s: %v; supervisord refuses it too", progName, renderRefs(cmd), err)
 		return
 	}
 	sec := sv.c.NewSection("service", procName)
@@ -477,8 +491,11 @@ func (sv *svConverter) process(s *iniSection, progName, procName string, vars ma
 		env = append(env, pairs...)
 	}
 	for _, p := range env {
-		kv := p.Key + "=" + p.Value
-		sec.Set("env", value(kv))
+		if !validEnvKey(p.Key) {
+			sec.Note("environment %s=%s: %q is not a variable name supervise accepts (letters, digits, _)", p.Key, p.Value, p.Key)
+			continue
+		}
+		sec.Set("env", envLine(p.Key, p.Value))
 	}
 
 	autostart := boolKey("autostart", true)
@@ -598,6 +615,9 @@ func classifyLog(v string) logDest {
 		return destNone
 	}
 	switch strings.TrimSpace(v) {
+	case "/dev/null":
+		// Discarded, as NONE; a log file there would be rotated by rename.
+		return destNone
 	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2", "/proc/1/fd/1", "/proc/1/fd/2":
 		return destConsole
 	}
@@ -672,7 +692,11 @@ func (sv *svConverter) logs(sec *Section, get func(string) (string, bool), boolK
 	}
 	if v, ok := get("stdout_logfile_maxbytes"); ok {
 		if n, err := byteSize(v); err == nil {
-			sec.Set("rotate_size", formatSize(n))
+			rs, raised := rotateSize(n)
+			sec.Set("rotate_size", rs)
+			if raised {
+				sec.Note("stdout_logfile_maxbytes = %s: supervise rotates at %s at the least", v, rs)
+			}
 		} else {
 			sec.Note("stdout_logfile_maxbytes: %v", err)
 		}

@@ -92,16 +92,12 @@ func TestSinkRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Which format each archive gets depends on when the sink's worker
-	// ran relative to the policy updates; at least one is compressed and
-	// there is one segment per rotation plus the live file.
-	compressed := 0
-	for _, s := range segs {
-		if s.Compress != "" {
-			compressed++
-		}
-	}
-	if compressed == 0 || len(segs) != 5 {
+	// Which format each archive gets depends on when the sink's worker ran
+	// relative to the policy updates and to Close, which abandons unfinished
+	// compression (start-up recovery redoes it); reading plain, .gz and .zst
+	// archives is covered by TestReadFilters (numberedLog). Here: one segment per rotation
+	// plus the live file, every line once, in order.
+	if len(segs) != 5 {
 		t.Fatalf("segments %v", segs)
 	}
 	var out bytes.Buffer

@@ -85,20 +85,28 @@ func (s *Supervisor) print(kind, name, detail string) Event {
 	return e
 }
 
+// eventQueueMax bounds the events of one kind waiting for their turn, so a
+// hook slower than the event rate cannot grow supervise without limit.
+const eventQueueMax = 100
+
 // eventRunner runs event_command at most once at a time per event kind.
-// An event that arrives while its kind's command still runs is dropped and
-// counted; the count is reported when that command ends. Dropping keeps a
-// burst (500 services exiting) from forking 500 hooks; the next event of
-// the kind runs again. Its failures are printed lines, never events, so a
-// broken hook cannot feed itself.
+// An event that arrives while its kind's command still runs waits in a
+// queue and runs when that command ends, oldest first: a burst (500
+// services exiting) never forks 500 hooks at once, and an alert for the
+// second service to go fatal is not lost behind the first. Past
+// eventQueueMax waiting events of a kind, more are dropped and counted; the
+// count is reported when the queue drains. Its failures are printed lines,
+// never events, so a broken hook cannot feed itself.
 type eventRunner struct {
 	busy    map[string]*signals.Child
+	pending map[string][]Event
 	dropped map[string]int
 	timers  map[string]Timer
 }
 
 func (er *eventRunner) init() {
 	er.busy = map[string]*signals.Child{}
+	er.pending = map[string][]Event{}
 	er.dropped = map[string]int{}
 	er.timers = map[string]Timer{}
 }
@@ -110,15 +118,24 @@ func (er *eventRunner) stopTimers() {
 }
 
 func (s *Supervisor) runEventCommand(e Event) {
-	argv := s.cfg.Supervise.EventCommand
-	if len(argv) == 0 || s.closing() {
+	if len(s.cfg.Supervise.EventCommand) == 0 || s.closing() {
 		return
 	}
 	er := &s.events
 	if er.busy[e.Kind] != nil {
-		er.dropped[e.Kind]++
+		if len(er.pending[e.Kind]) >= eventQueueMax {
+			er.dropped[e.Kind]++
+			return
+		}
+		er.pending[e.Kind] = append(er.pending[e.Kind], e)
 		return
 	}
+	s.startEventCommand(e)
+}
+
+func (s *Supervisor) startEventCommand(e Event) {
+	argv := s.cfg.Supervise.EventCommand
+	er := &s.events
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(append([]string(nil), s.opts.Environ...),
 		"SUPERVISE_EVENT="+e.Kind, "SUPERVISE_SERVICE="+e.Service, "SUPERVISE_DETAIL="+e.Detail)
@@ -162,9 +179,16 @@ func (s *Supervisor) eventCommandDone(kind string, child *signals.Child, x signa
 	if x.Code() != 0 {
 		s.notice("event_command", "", fmt.Sprintf("for %s: %s", kind, x))
 	}
+	if q := er.pending[kind]; len(q) > 0 && !s.closing() {
+		next := q[0]
+		er.pending[kind] = q[1:]
+		s.startEventCommand(next)
+		return
+	}
+	delete(er.pending, kind)
 	if n := er.dropped[kind]; n > 0 {
 		delete(er.dropped, kind)
-		s.notice("event_command", "", fmt.Sprintf("%d %s events dropped while the previous run was busy", n, kind))
+		s.notice("event_command", "", fmt.Sprintf("%d %s events dropped: %d were already waiting for the hook", n, kind, eventQueueMax))
 	}
 }
 

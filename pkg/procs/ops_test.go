@@ -1,8 +1,10 @@
 package procs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -221,25 +223,30 @@ func TestEmitFromOutside(t *testing.T) {
 }
 
 // TestEventCommandOneAtATimePerKind: events of a kind whose command still
-// runs are dropped and counted, and the count is reported when it ends.
+// runs wait for it and then run one at a time, in order; past the queue
+// bound they are dropped and the count is reported.
 func TestEventCommandOneAtATimePerKind(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	out := filepath.Join(dir, "runs")
 	hook := filepath.Join(dir, "hook.sh")
-	// The hook blocks until the test opens the fifo for writing.
-	if err := os.WriteFile(hook, []byte("#!/bin/sh\ncat "+fifo+" >/dev/null\n"), 0o755); err != nil {
+	// The first run blocks until the test opens the fifo for writing; a
+	// second run at the same time would append out of order.
+	script := "#!/bin/sh\n[ \"$SUPERVISE_DETAIL\" = 0 ] && cat " + fifo + " >/dev/null\necho \"$SUPERVISE_DETAIL\" >> " + out + "\n"
+	if err := os.WriteFile(hook, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	cfg := conf()
 	cfg.Supervise.EventCommand = []string{hook}
 	h := newHarness(t, cfg)
-	for i := 0; i < 5; i++ {
-		h.s.Emit("rotated", "web", "x")
+	const n = eventQueueMax + 3 // one runs, eventQueueMax wait, 2 are dropped
+	for i := 0; i < n; i++ {
+		h.s.Emit("rotated", "web", strconv.Itoa(i))
 	}
-	for i := 0; i < 5; i++ {
+	for i := 0; i < n; i++ {
 		h.next("rotated", "web")
 	}
 	if _, err := h.s.Status(nil); err != nil {
@@ -251,7 +258,18 @@ func TestEventCommandOneAtATimePerKind(t *testing.T) {
 	}
 	w.Close()
 	e := h.next("event_command", "")
-	if e.Detail != "4 rotated events dropped while the previous run was busy" {
-		t.Errorf("detail %q", e.Detail)
+	if want := fmt.Sprintf("2 rotated events dropped: %d were already waiting for the hook", eventQueueMax); e.Detail != want {
+		t.Errorf("detail %q, want %q", e.Detail, want)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for i := 0; i <= eventQueueMax; i++ {
+		fmt.Fprintf(&want, "%d\n", i)
+	}
+	if string(b) != want.String() {
+		t.Errorf("hook runs, in order:\n%s\nwant 0..%d", b, eventQueueMax)
 	}
 }

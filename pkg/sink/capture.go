@@ -187,7 +187,9 @@ func (r *reader) run() {
 			copy(nb, r.buf[:n])
 			r.buf = nb
 		}
-		k, err := r.f.Read(r.buf[n:])
+		// At most readSize per read: the fast path relies on every line
+		// that starts inside one read being shorter than max_line.
+		k, err := r.f.Read(r.buf[n : n+readSize])
 		if k > 0 {
 			n = r.consume(n, n+k)
 		}

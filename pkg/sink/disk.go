@@ -45,11 +45,11 @@ func (fs *filesystem) setLow(v bool) {
 	}
 }
 
-// filesystemFor registers o with the filesystem of its directory.
-func (m *Manager) filesystemFor(o *output) (*filesystem, error) {
+// register adds o to the filesystem of its directory.
+func (m *Manager) register(o *output) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(o.dirfd(), &st); err != nil {
-		return nil, fmt.Errorf("stat log directory: %w", err)
+		return fmt.Errorf("stat log directory: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -60,8 +60,9 @@ func (m *Manager) filesystemFor(o *output) (*filesystem, error) {
 		m.fss[st.Dev] = fs
 		m.wakeGuard() // measure it now rather than at the next tick
 	}
+	o.fs = fs
 	fs.outs = append(fs.outs, o)
-	return fs, nil
+	return nil
 }
 
 func (m *Manager) dropFilesystem(o *output) {

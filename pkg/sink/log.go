@@ -157,14 +157,17 @@ func (l *Log) Update(p config.LogPolicy) error {
 	// Readers that loaded the old route get errClosed from a dropped
 	// output and retry on the new route, so no line is lost.
 	keep := map[*output]bool{}
+	var errs []error
 	for _, o := range r.outputs() {
 		keep[o] = true
 		o.mu.Lock()
 		o.refreshScheduleLocked(l.m.now())
+		if err := o.applyPolicyLocked(); err != nil {
+			errs = append(errs, fmt.Errorf("sink %s: update: %w", l.name, err))
+		}
 		o.mu.Unlock()
 		o.dirty.Store(true)
 	}
-	var errs []error
 	for _, o := range old.outputs() {
 		if !keep[o] {
 			errs = append(errs, o.close())
@@ -172,6 +175,26 @@ func (l *Log) Update(p config.LogPolicy) error {
 	}
 	l.m.wakeWorker()
 	return errors.Join(errs...)
+}
+
+// applyPolicyLocked gives the open live file a changed file_mode or
+// file_owner at once; archives get them as they are made.
+func (o *output) applyPolicyLocked() error {
+	if o.state != stateOpen {
+		return nil
+	}
+	pol := o.pol.Load()
+	mode := pol.FileMode.Perm()
+	if mode == 0 {
+		mode = 0o644
+	}
+	if err := o.f.Chmod(mode); err != nil {
+		return err
+	}
+	if pol.FileOwner != nil {
+		return o.f.Chown(pol.FileOwner.UID, pol.FileOwner.GID)
+	}
+	return nil
 }
 
 // refreshScheduleLocked recomputes the time boundary after rotate_every

@@ -161,3 +161,39 @@ func TestUpdateKeepsEveryLine(t *testing.T) {
 		t.Fatalf("stats path %s", l.Stats().Path)
 	}
 }
+
+func TestUpdateModeAndHardLink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := policy(dir)
+	// A hard link at the live name would make supervise append to victim.
+	if err := os.Link(victim, p.Path); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t, Options{})
+	l, err := m.Open("svc", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit(t, l, "line\n")
+	if got := read(t, victim); got != "precious\n" {
+		t.Fatalf("victim changed: %q", got)
+	}
+	if got := read(t, p.Path); got != "supervise: replaced a hard link at svc.log\nline\n" {
+		t.Fatalf("log = %q", got)
+	}
+	p.FileMode = 0o600
+	if err := l.Update(p); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode after update = %v", fi.Mode().Perm())
+	}
+}

@@ -84,18 +84,18 @@ func newOutput(m *Manager, logName, path string, p *config.LogPolicy) (*output, 
 	}
 	o := &output{m: m, log: logName, path: path, base: filepath.Base(path), dir: os.NewFile(uintptr(dfd), dirName), dfd: dfd}
 	o.pol.Store(p)
-	fs, err := m.filesystemFor(o)
-	if err != nil {
-		o.dir.Close()
-		return nil, fmt.Errorf("sink %s: %w", logName, err)
-	}
-	o.fs = fs
+	o.state = stateDropping // until the live file is open
 	o.recover()
 	o.mu.Lock()
 	err = o.openLiveLocked(m.now())
 	o.mu.Unlock()
 	if err != nil {
-		m.dropFilesystem(o)
+		o.dir.Close()
+		return nil, fmt.Errorf("sink %s: %w", logName, err)
+	}
+	// Only a complete output becomes visible to the disk guard.
+	if err := m.register(o); err != nil {
+		o.f.Close()
 		o.dir.Close()
 		return nil, fmt.Errorf("sink %s: %w", logName, err)
 	}

@@ -38,6 +38,11 @@ type contestant struct {
 	Logger func(dir string) []string
 	// ToFile: the logger's stdout goes to dir/out (cat); else /dev/null.
 	ToFile bool
+	// PipeSize, when set, is given to the pipe with F_SETPIPE_SZ.
+	PipeSize int
+	// Wrap: the logger runs gen itself (ptycat gen ...) instead of
+	// reading it from a pipe.
+	Wrap bool
 	// Setup prepares dir before the run (svlogd's config file).
 	Setup func(dir string) error
 	// Keys are the supervise service keys that make this variant.
@@ -50,11 +55,14 @@ type contestant struct {
 	Compressed bool
 	// Ref is the contestant whose throughput is 1.0 for this one.
 	Ref string
+	// Alt is a second reference shown in the notes (the pty limit).
+	Alt string
 }
 
 const (
 	refCat  = "gen | cat > file"
 	refTqdm = "gen --tqdm | cat > file"
+	refPty  = "ptycat gen > file"
 )
 
 // contestants lists every contestant of one round, in the order run.
@@ -86,16 +94,22 @@ func contestants(b *bench) []*contestant {
 	collapse.Tqdm, collapse.Ref = tqdmUpdates, refTqdm
 	collapse.Opt.FinalForm = true
 	tty := sup("supervise tty", "tty = true")
-	tty.TTY = true
+	tty.TTY, tty.Alt = true, refPty
 	tty.Opt.FinalForm = true // a pty turns "\n" into "\r\n"
 
 	return []*contestant{
 		{Name: "gen > file", Kind: kindPipe, Group: "limit", Layout: numbered.Single, LogPath: "out", Ref: refCat},
 		{Name: refCat, Kind: kindPipe, Group: "limit", ToFile: true, Layout: numbered.Single, LogPath: "out", Ref: refCat,
 			Logger: func(string) []string { return []string{b.tool("cat")} }},
+		{Name: "gen | cat > file, 1 MiB pipe", Kind: kindPipe, Group: "limit", ToFile: true, PipeSize: 1 << 20,
+			Layout: numbered.Single, LogPath: "out", Ref: refCat,
+			Logger: func(string) []string { return []string{b.tool("cat")} }},
 		{Name: refTqdm, Kind: kindPipe, Group: "limit", Tqdm: tqdmUpdates, ToFile: true, Layout: numbered.Single,
 			LogPath: "out", Opt: numbered.Options{FinalForm: true}, Ref: refTqdm,
 			Logger: func(string) []string { return []string{b.tool("cat")} }},
+		{Name: refPty, Kind: kindPipe, Group: "limit", Wrap: true, ToFile: true, Layout: numbered.Single,
+			LogPath: "out", Opt: numbered.Options{FinalForm: true}, Ref: refCat,
+			Logger: func(string) []string { return []string{b.ptycat} }},
 		tai("s6-log", "s6", func(dir string) []string {
 			return []string{b.tool("s6-log"), "-b", fmt.Sprintf("n%d", keepArchives), "s" + rot, filepath.Join(dir, "log")}
 		}, false),
@@ -145,7 +159,14 @@ func (b *bench) superviseConf(c *contestant, dir string) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "[supervise]\ncontrol = %s\nlog_dir = %s\ndisk_min_free = 0\nshutdown_timeout = 120s\n\n",
 		filepath.Join(dir, "supervise.sock"), filepath.Join(dir, "log"))
-	fmt.Fprintf(&s, "[service gen]\ncommand = %s\nrestart = never\nmain = true\n", strings.Join(b.genArgs(c, dir), " "))
+	fmt.Fprintf(&s, "[service gen]\ncommand = %s\nrestart = never\n", strings.Join(b.genArgs(c, dir), " "))
+	if !c.Compressed {
+		// supervise exits when gen has ended and its output is written.
+		// With compression it must keep running until the archives are
+		// compressed (it abandons compression at shutdown), so the runner
+		// waits for that and then stops it.
+		s.WriteString("main = true\n")
+	}
 	fmt.Fprintf(&s, "rotate_size = %d\nrotate_every = never\nkeep = %d\n", b.rotate, keepArchives)
 	keys := c.Keys
 	if !c.Compressed {
@@ -190,11 +211,11 @@ func (b *bench) command(c *contestant) string {
 		if !c.Compressed {
 			keys = append([]string{"compress = none"}, keys...)
 		}
-		cmd := "supervise -c DIR/supervise.conf  # [service gen] main = true, restart = never"
-		if c.TTY || len(keys) > 0 {
-			cmd += "; " + strings.Join(keys, "; ")
+		cmd := "supervise -c DIR/supervise.conf  # [service gen] restart = never; main = true"
+		if c.Compressed {
+			cmd = "supervise -c DIR/supervise.conf  # [service gen] restart = never (no main: stopped with SIGTERM once every archive is compressed)"
 		}
-		return cmd
+		return cmd + "; " + strings.Join(keys, "; ")
 	case kindSupervisord:
 		return fmt.Sprintf("supervisord -n -c DIR/supervisord.conf  # [program:gen] command=%s, stdout_logfile_maxbytes=%d, stdout_logfile_backups=%d", gen, b.rotate, keepArchives)
 	}
@@ -204,8 +225,14 @@ func (b *bench) command(c *contestant) string {
 	logger := c.Logger(dir)
 	logger[0] = filepath.Base(logger[0])
 	cmd := gen + " | " + strings.Join(logger, " ")
+	if c.Wrap {
+		cmd = strings.Join(logger, " ") + " " + gen
+	}
 	if c.ToFile {
 		cmd += " > DIR/out"
+	}
+	if c.PipeSize > 0 {
+		cmd += fmt.Sprintf("   # the pipe enlarged to %s with F_SETPIPE_SZ, as supervise does", sizeText(int64(c.PipeSize)))
 	}
 	if c.Setup != nil {
 		cmd += fmt.Sprintf("   # DIR/log/config: s%d n%d", b.rotate, keepArchives)

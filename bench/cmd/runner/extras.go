@@ -22,6 +22,7 @@ type idleResult struct {
 	ReadyS     float64 `json:"ready_s"`      // exec until every service's process runs (median)
 	RSS        int64   `json:"rss"`          // VmRSS once settled, bytes (median)
 	HWM        int64   `json:"hwm"`          // VmHWM, bytes (highest)
+	Anon       int64   `json:"anon"`         // RssAnon once settled, bytes (median)
 	IdleCPUPct float64 `json:"idle_cpu_pct"` // CPU while idle, % of one core (median)
 	StopS      float64 `json:"stop_s"`       // SIGTERM until exit (median)
 	Err        string  `json:"err,omitempty"`
@@ -40,7 +41,7 @@ func (b *bench) idle() []idleResult {
 	for _, n := range []int{3, 100} {
 		for _, who := range []string{"supervise", "supervisord"} {
 			res := idleResult{Supervisor: who, Services: n}
-			var ready, rss, cpu, stop []float64
+			var ready, rss, anon, cpu, stop []float64
 			reps := idleReps
 			if who == "supervisord" {
 				reps = 1 // stopping 100 programs takes it about 20 s
@@ -53,12 +54,14 @@ func (b *bench) idle() []idleResult {
 				}
 				ready = append(ready, r.ReadyS)
 				rss = append(rss, float64(r.RSS))
+				anon = append(anon, float64(r.Anon))
 				cpu = append(cpu, r.IdleCPUPct)
 				stop = append(stop, r.StopS)
 				res.HWM = max(res.HWM, r.HWM)
 			}
 			if res.Err == "" {
 				res.ReadyS, res.RSS, res.IdleCPUPct, res.StopS = median(ready), int64(median(rss)), median(cpu), median(stop)
+				res.Anon = int64(median(anon))
 			}
 			fmt.Fprintf(b.progress, "idle %-11s %3d services: ready %.3fs rss %.1f MiB idle cpu %.2f%% stop %.3fs %s\n",
 				who, n, res.ReadyS, float64(res.RSS)/(1<<20), res.IdleCPUPct, res.StopS, res.Err)
@@ -125,12 +128,12 @@ func (b *bench) idleOnce(who string, n, rep int) (idleResult, error) {
 	}
 	r.ReadyS = time.Since(p.start).Seconds()
 	time.Sleep(idleSettle)
-	c0, err := statCPU(p.pid)
+	c0, _, err := statCPU(p.pid)
 	if err != nil {
 		return fail(err)
 	}
 	time.Sleep(idleMeasure)
-	c1, err := statCPU(p.pid)
+	c1, _, err := statCPU(p.pid)
 	if err != nil {
 		return fail(err)
 	}
@@ -138,6 +141,7 @@ func (b *bench) idleOnce(who string, n, rep int) (idleResult, error) {
 	status := "/proc/" + strconv.Itoa(p.pid) + "/status"
 	r.RSS, _ = statusField(status, "VmRSS:")
 	r.HWM, _ = statusField(status, "VmHWM:")
+	r.Anon, _ = statusField(status, "RssAnon:")
 	stopAt := time.Now()
 	if err := p.signal(syscall.SIGTERM); err != nil {
 		return fail(err)

@@ -28,6 +28,7 @@ func main() {
 type bench struct {
 	bin       string // supervise
 	gen       string
+	ptycat    string
 	sizeText  string
 	size      int64
 	lineLen   int
@@ -63,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	b := &bench{progress: stderr, tools: map[string]string{}}
 	fs.StringVar(&b.bin, "bin", "bin/supervise", "the supervise binary")
 	fs.StringVar(&b.gen, "gen", "", "the gen binary (bench/cmd/gen)")
+	fs.StringVar(&b.ptycat, "ptycat", "", "the ptycat binary (bench/cmd/ptycat)")
 	fs.StringVar(&b.sizeText, "size", "400M", "bytes each contestant logs")
 	fs.IntVar(&b.lineLen, "line", 199, "bytes per line, newline included (does not divide --rotate)")
 	fs.StringVar(&b.writeText, "write", "8K", "bytes per write(2) of the generator")
@@ -95,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if b.timeout == 0 {
 		b.timeout = 60*time.Second + time.Duration(b.size/(4<<20))*time.Second
 	}
-	for _, p := range []*string{&b.bin, &b.gen} {
+	for _, p := range []*string{&b.bin, &b.gen, &b.ptycat} {
 		if *p, err = filepath.Abs(*p); err != nil {
 			fmt.Fprintf(stderr, "runner: %v\n", err)
 			return 2

@@ -24,8 +24,9 @@ type proc struct {
 	pid   int
 	start time.Time
 
-	mu      sync.Mutex // guards hwm
+	mu      sync.Mutex // guards hwm and anon
 	hwm     int64      // highest VmHWM sampled, bytes
+	anon    int64      // highest RssAnon sampled, bytes
 	stop    chan struct{}
 	sampled chan struct{}
 }
@@ -62,9 +63,16 @@ func (p *proc) sample() {
 	defer t.Stop()
 	path := "/proc/" + strconv.Itoa(p.pid) + "/status"
 	for {
-		if v, ok := statusField(path, "VmHWM:"); ok {
+		if b, err := os.ReadFile(path); err == nil {
+			hwm, ok1 := field(b, "VmHWM:")
+			anon, ok2 := field(b, "RssAnon:")
 			p.mu.Lock()
-			p.hwm = max(p.hwm, v)
+			if ok1 {
+				p.hwm = max(p.hwm, hwm)
+			}
+			if ok2 {
+				p.anon = max(p.anon, anon)
+			}
 			p.mu.Unlock()
 		}
 		select {
@@ -80,7 +88,11 @@ type exit struct {
 	At      time.Time
 	Status  syscall.WaitStatus
 	CPU     time.Duration // user+system of the process itself, not its children
+	SysCPU  time.Duration // the system part of CPU
 	PeakRSS int64         // sampled VmHWM, bytes
+	// PeakAnon is the highest RssAnon sampled: the process's own memory,
+	// without the pages of its executable and libraries that VmHWM counts.
+	PeakAnon int64
 }
 
 func (e exit) err() error {
@@ -110,7 +122,7 @@ func (p *proc) wait() (exit, error) {
 		}
 	}
 	e := exit{At: time.Now()}
-	cpu, statErr := statCPU(p.pid)
+	cpu, sys, statErr := statCPU(p.pid)
 	close(p.stop)
 	<-p.sampled
 	var ws syscall.WaitStatus
@@ -124,9 +136,9 @@ func (p *proc) wait() (exit, error) {
 		}
 	}
 	e.Status = ws
-	e.CPU = cpu
+	e.CPU, e.SysCPU = cpu, sys
 	p.mu.Lock()
-	e.PeakRSS = p.hwm
+	e.PeakRSS, e.PeakAnon = p.hwm, p.anon
 	p.mu.Unlock()
 	if statErr != nil {
 		return e, statErr
@@ -138,27 +150,28 @@ func (p *proc) signal(sig syscall.Signal) error {
 	return syscall.Kill(p.pid, sig)
 }
 
-// statCPU reads utime+stime of pid from /proc/PID/stat.
-func statCPU(pid int) (time.Duration, error) {
+// statCPU reads utime+stime, and stime alone, of pid from /proc/PID/stat.
+func statCPU(pid int) (total, sys time.Duration, err error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, fmt.Errorf("read stat of %d: %w", pid, err)
+		return 0, 0, fmt.Errorf("read stat of %d: %w", pid, err)
 	}
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("stat of %d: no command name", pid)
+		return 0, 0, fmt.Errorf("stat of %d: no command name", pid)
 	}
 	// After "pid (comm) ": state is field 3; utime and stime are 14 and 15.
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("stat of %d: %d fields", pid, len(f))
+		return 0, 0, fmt.Errorf("stat of %d: %d fields", pid, len(f))
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("stat of %d: bad utime/stime %q %q", pid, f[11], f[12])
+		return 0, 0, fmt.Errorf("stat of %d: bad utime/stime %q %q", pid, f[11], f[12])
 	}
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
+	return tick(ut + st), tick(st), nil
 }
 
 // statusField returns a "kB" field of /proc/PID/status in bytes.
@@ -167,6 +180,11 @@ func statusField(path, key string) (int64, bool) {
 	if err != nil {
 		return 0, false
 	}
+	return field(b, key)
+}
+
+// field returns a "kB" field of a /proc/PID/status text in bytes.
+func field(b []byte, key string) (int64, bool) {
 	i := bytes.Index(b, []byte(key))
 	if i < 0 {
 		return 0, false

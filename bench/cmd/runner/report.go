@@ -56,10 +56,13 @@ func (rep *report) write(mdPath, pngPath string) error {
 	w("- %d CPUs, %s, %.0f GiB memory; kernel %s; %s; load average at start %s\n", m.CPUs, m.CPUModel, m.MemGiB, m.Kernel, m.Go, m.Load)
 	w("- logs written to %s (`%s`), so the numbers are CPU and pipe costs, not disk speed\n", m.Filesystem, b.dir)
 	w("- supervise: `%s`; Debian packages:", orDash(m.Supervise))
+	var pkgs []string
 	for _, pkg := range []string{"s6", "runit", "daemontools", "supervisor", "coreutils"} {
-		w(" %s %s,", pkg, orDash(m.Peers[pkg]))
+		pkgs = append(pkgs, pkg+" "+orDash(m.Peers[pkg]))
 	}
-	w("\n\n")
+	w(" %s\n", strings.Join(pkgs, ", "))
+	w("- the machine is shared (other jobs ran during the benchmark; see the load average), which is why\n")
+	w("  contestants alternate and ratios are taken within a round\n\n")
 
 	w("## Method\n\n")
 	w("- `gen` (bench/cmd/gen) writes %s of numbered lines of %d bytes (a length that does not divide the\n", b.sizeText, b.lineLen)
@@ -79,17 +82,20 @@ func (rep *report) write(mdPath, pngPath string) error {
 	rep.writeTargets(w)
 
 	w("## Capture with rotation\n\n")
-	w("| contestant | MiB/s | × cat | writer MiB/s | CPU s/GiB | peak RSS MiB | lines | notes |\n")
-	w("|---|---:|---:|---:|---:|---:|---|---|\n")
+	w("| contestant | MiB/s | × cat | writer MiB/s | CPU s/GiB (kernel share) | peak RSS MiB | peak anon MiB | lines | notes |\n")
+	w("|---|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, s := range rep.Summaries {
 		if !s.ok() {
-			w("| %s | — | — | — | — | — | — | failed: %s |\n", s.Name, mdEscape(oneLine(s.Err)))
+			w("| %s | — | — | — | — | — | — | — | failed: %s |\n", s.Name, mdEscape(oneLine(s.Err)))
 			continue
 		}
-		w("| %s | %.0f | %.2f | %.0f | %s | %s | %s | %s |\n", mdEscape(s.Name), s.MiBps(), s.XRef,
-			float64(s.Bytes)/(1<<20)/s.WriterS, cpuText(s), rssText(s.PeakRSS), linesText(s), mdEscape(notes(s)))
+		w("| %s | %.0f | %.2f | %.0f | %s | %s | %s | %s | %s |\n", mdEscape(s.Name), s.MiBps(), s.XRef,
+			float64(s.Bytes)/(1<<20)/s.WriterS, cpuText(s), rssText(s.PeakRSS), rssText(s.PeakAnon), linesText(s), mdEscape(notes(s)))
 	}
-	w("\n**writer MiB/s** is how fast gen itself got its bytes out, i.e. how much the logger held it back.\n\n")
+	w("\n**writer MiB/s** is how fast gen itself got its bytes out, i.e. how much the logger held it back.\n")
+	w("**kernel share**: the part of the CPU time spent in the kernel (pipe reads, file writes).\n")
+	w("**peak anon**: the highest RssAnon, the process's own memory; peak RSS (VmHWM) adds the resident pages of\n")
+	w("its executable, which for a static Go binary is most of the difference.\n\n")
 	w("![throughput relative to gen | cat > file](%s)\n\n", filepath.Base(pngPath))
 
 	w("## supervise against each peer\n\n")
@@ -209,14 +215,14 @@ func (rep *report) writeTargets(w func(string, ...any)) {
 
 	w("## Targets\n\n| target | measured | |\n|---|---|---|\n")
 	for _, t := range ts {
-		verdict := "not measured (supervise did not run)"
+		verdict := "not measured"
 		if t.Known {
 			verdict = "**missed**"
 			if t.Pass {
 				verdict = "met"
 			}
 		}
-		w("| %s | %s | %s |\n", t.What, orDash(t.Measured), verdict)
+		w("| %s | %s | %s |\n", mdEscape(t.What), orDash(t.Measured), verdict)
 	}
 	w("\n")
 }
@@ -237,14 +243,14 @@ func (rep *report) writeIdle(w func(string, ...any)) {
 	w("`sleep infinity` services; ready: exec until every service's process is running; RSS once settled;\n")
 	w("idle CPU over %v; stop: SIGTERM until the supervisor has exited. supervise: medians of %d runs;\n", idleMeasure, idleReps)
 	w("supervisord: one run (stopping 100 programs takes it about 20 s).\n\n")
-	w("| supervisor | services | ready s | RSS MiB | VmHWM MiB | idle CPU %% | stop s |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	w("| supervisor | services | ready s | RSS MiB | anon MiB | VmHWM MiB | idle CPU %% | stop s |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rep.Idle {
 		if r.Err != "" {
-			w("| %s | %d | — | — | — | — | failed: %s |\n", r.Supervisor, r.Services, mdEscape(oneLine(r.Err)))
+			w("| %s | %d | — | — | — | — | — | failed: %s |\n", r.Supervisor, r.Services, mdEscape(oneLine(r.Err)))
 			continue
 		}
-		w("| %s | %d | %.3f | %.1f | %.1f | %.2f | %.3f |\n", r.Supervisor, r.Services, r.ReadyS,
-			float64(r.RSS)/(1<<20), float64(r.HWM)/(1<<20), r.IdleCPUPct, r.StopS)
+		w("| %s | %d | %.3f | %.1f | %.1f | %.1f | %.2f | %.3f |\n", r.Supervisor, r.Services, r.ReadyS,
+			float64(r.RSS)/(1<<20), float64(r.Anon)/(1<<20), float64(r.HWM)/(1<<20), r.IdleCPUPct, r.StopS)
 	}
 	w("\n")
 }
@@ -277,15 +283,15 @@ func (rep *report) chart(pngPath string) error {
 	colors := map[string]string{"limit": "0x888888", "supervise": "0x1f77b4"}
 	var data strings.Builder
 	for _, s := range rep.Summaries {
-		v := 0.0
+		v, label := 0.0, "failed"
 		if s.ok() {
-			v = s.XRef
+			v, label = s.XRef, fmt.Sprintf("%.2f", s.XRef)
 		}
 		color := colors[s.C.Group]
 		if color == "" {
 			color = "0xff7f0e"
 		}
-		fmt.Fprintf(&data, "%q %.3f %s\n", s.Name, v, color)
+		fmt.Fprintf(&data, "%q %.3f %s %q\n", s.Name, v, color, label)
 	}
 	dataPath := filepath.Join(dir, "data")
 	if err := os.WriteFile(dataPath, []byte(data.String()), 0o644); err != nil {
@@ -297,7 +303,7 @@ func (rep *report) chart(pngPath string) error {
 	}
 	script := fmt.Sprintf(`set terminal pngcairo size 1000,560 font ",10"
 set output %q
-set title "Throughput relative to gen | cat > file (%s, %s lines of %d B, rotation %s; median of %d rounds)"
+set title "Throughput relative to gen | cat > file (%s of %d-byte lines, rotation at %s; median of %d rounds)"
 set style fill solid 0.85 border -1
 set boxwidth 0.7
 set yrange [0:*]
@@ -306,10 +312,11 @@ set xtics rotate by -35 nomirror
 set grid ytics
 set key off
 set bmargin 9
+set rmargin 8
 plot %q using 0:2:3:xtic(1) with boxes lc rgb variable, \
-     '' using 0:($2+0.02):(sprintf("%%.2f", $2)) with labels offset 0,0.5, \
+     '' using 0:($2+0.02):4 with labels offset 0,0.5, \
      1 with lines dt 2 lc rgb "0x444444", 0.9 with lines dt 3 lc rgb "0x1f77b4"
-`, abs, rep.Bench.sizeText, rep.Bench.sizeText, rep.Bench.lineLen, sizeText(rep.Bench.rotate), rep.Bench.rounds, dataPath)
+`, abs, rep.Bench.sizeText, rep.Bench.lineLen, sizeText(rep.Bench.rotate), rep.Bench.rounds, dataPath)
 	scriptPath := filepath.Join(dir, "chart.gp")
 	if err := os.WriteFile(scriptPath, []byte(script), 0o644); err != nil {
 		return err
@@ -323,11 +330,13 @@ plot %q using 0:2:3:xtic(1) with boxes lc rgb variable, \
 func notes(s *summary) string {
 	var n []string
 	if s.C.Compressed {
+		n = append(n, "MiB/s until every archive is compressed")
 		if s.Uncompressed > 0 {
-			n = append(n, fmt.Sprintf("%d archives still uncompressed at exit", s.Uncompressed))
-		} else {
-			n = append(n, "all archives compressed at exit")
+			n = append(n, fmt.Sprintf("%d archives left uncompressed", s.Uncompressed))
 		}
+	}
+	if s.XAlt > 0 {
+		n = append(n, fmt.Sprintf("%.2f× %s", s.XAlt, s.C.Alt))
 	}
 	if s.Worst.Intermediate > 0 {
 		n = append(n, fmt.Sprintf("%d progress states kept", s.Worst.Intermediate))
@@ -362,7 +371,10 @@ func cpuText(s *summary) string {
 	if s.CPUS < 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%.2f", s.CPUPerGiB())
+	if s.CPUS == 0 {
+		return fmt.Sprintf("%.2f", s.CPUPerGiB())
+	}
+	return fmt.Sprintf("%.2f (%.0f%%)", s.CPUPerGiB(), 100*s.SysS/s.CPUS)
 }
 
 func rssText(v int64) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +11,10 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/supervise/supervise/bench/internal/numbered"
+	"github.com/supervise/supervise/internal/control"
 )
 
 // result is one contestant's measurements in one round.
@@ -23,9 +27,11 @@ type result struct {
 	// logger held the writer back.
 	WriterS float64 `json:"writer_s"`
 	// StartS: from exec of the contestant until gen started.
-	StartS  float64 `json:"start_s"`
-	CPUS    float64 `json:"cpu_s"`    // logger's own user+system; -1 without a logger
-	PeakRSS int64   `json:"peak_rss"` // logger's, bytes; -1 without a logger
+	StartS   float64 `json:"start_s"`
+	CPUS     float64 `json:"cpu_s"`     // logger's own user+system; -1 without a logger
+	SysS     float64 `json:"sys_s"`     // the system part
+	PeakRSS  int64   `json:"peak_rss"`  // logger's VmHWM, bytes; -1 without a logger
+	PeakAnon int64   `json:"peak_anon"` // logger's highest RssAnon, bytes
 	// Uncompressed: archives still not compressed when the contestant
 	// was done (only for compressed variants).
 	Uncompressed int             `json:"uncompressed"`
@@ -94,8 +100,8 @@ func (b *bench) measure(c *contestant, dir string, r *result) error {
 	r.WriterS = ge.Sub(gs).Seconds()
 	r.StartS = gs.Sub(start).Seconds()
 	if c.Logger != nil || c.Kind != kindPipe {
-		r.CPUS = log.CPU.Seconds()
-		r.PeakRSS = log.PeakRSS
+		r.CPUS, r.SysS = log.CPU.Seconds(), log.SysCPU.Seconds()
+		r.PeakRSS, r.PeakAnon = log.PeakRSS, log.PeakAnon
 	}
 	return nil
 }
@@ -132,12 +138,30 @@ func (b *bench) runPipe(c *contestant, dir string) (start, done time.Time, log e
 	if err != nil {
 		return
 	}
+	if c.PipeSize > 0 {
+		if _, err = unix.FcntlInt(pr.Fd(), unix.F_SETPIPE_SZ, c.PipeSize); err != nil {
+			pr.Close()
+			pw.Close()
+			return start, done, log, fmt.Errorf("F_SETPIPE_SZ: %w", err)
+		}
+	}
 	out := devnull
 	if c.ToFile {
 		if out, err = os.Create(filepath.Join(dir, "out")); err != nil {
 			return
 		}
 		defer out.Close()
+	}
+	if c.Wrap {
+		pr.Close()
+		pw.Close()
+		var w *proc
+		w, err = spawn(append(c.Logger(dir), b.genArgs(c, dir)...), dir, [3]*os.File{devnull, out, errf}, os.Environ())
+		if err != nil {
+			return
+		}
+		log, err = b.waitFor(w, filepath.Base(c.Logger(dir)[0]), dir)
+		return start, log.At, log, err
 	}
 	logger, err := spawn(c.Logger(dir), dir, [3]*os.File{pr, out, errf}, os.Environ())
 	pr.Close()
@@ -180,8 +204,74 @@ func (b *bench) runSupervise(c *contestant, dir string) (start, done time.Time, 
 	if err != nil {
 		return
 	}
-	log, err = b.waitFor(p, "supervise", dir)
-	return start, log.At, log, err
+	if !c.Compressed {
+		log, err = b.waitFor(p, "supervise", dir)
+		return start, log.At, log, err
+	}
+	done, err = b.untilCompressed(c, dir, p)
+	if serr := p.signal(syscall.SIGTERM); serr != nil && err == nil {
+		err = serr
+	}
+	log, werr := b.waitFor(p, "supervise", dir)
+	if err == nil {
+		err = werr
+	}
+	return start, done, log, err
+}
+
+// untilCompressed returns when gen has exited and its output is drained
+// (supervise reports the service "exited") and every archive is compressed.
+func (b *bench) untilCompressed(c *contestant, dir string, p *proc) (time.Time, error) {
+	deadline := p.start.Add(b.timeout)
+	sock := filepath.Join(dir, "supervise.sock")
+	stamp := filepath.Join(dir, "gen.stamp")
+	live := filepath.Join(dir, c.LogPath)
+	exited := false
+	for {
+		now := time.Now()
+		if now.After(deadline) {
+			return now, fmt.Errorf("supervise: not done compressing after %v", b.timeout)
+		}
+		if gone(p.pid) {
+			return now, fmt.Errorf("supervise exited before compressing%s", tail(filepath.Join(dir, "stderr")))
+		}
+		if !exited {
+			if _, err := os.Stat(stamp); err == nil {
+				exited = serviceExited(sock, "gen")
+			}
+		}
+		if exited && countUncompressed(live) == 0 && !hasTemp(filepath.Dir(live)) {
+			return now, nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// serviceExited asks supervise whether the service has ended and its
+// output is drained (state "exited").
+func serviceExited(sock, name string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	resp, err := control.Do(ctx, sock, control.Request{Verb: "status", Args: []string{name}}, nil)
+	if err != nil || !resp.OK {
+		return false
+	}
+	for _, row := range resp.Status {
+		if row.Name == name {
+			return row.State == "exited"
+		}
+	}
+	return false
+}
+
+func hasTemp(dir string) bool {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *bench) runSupervisord(c *contestant, dir string) (start, done time.Time, log exit, err error) {

@@ -18,10 +18,15 @@ type summary struct {
 	WriterS float64 `json:"writer_s"` // median
 	StartS  float64 `json:"start_s"`  // median
 	CPUS    float64 `json:"cpu_s"`    // median; -1 without a logger
+	SysS    float64 `json:"sys_s"`    // median of the system part
 	PeakRSS int64   `json:"peak_rss"` // highest of all rounds; -1 without a logger
+	// PeakAnon is the highest RssAnon of all rounds: VmHWM without the
+	// executable's own pages.
+	PeakAnon int64 `json:"peak_anon"`
 	// XRef is the median over rounds of this contestant's throughput
 	// divided by its reference's (gen | cat) in the same round.
 	XRef float64 `json:"x_ref"`
+	XAlt float64 `json:"x_alt,omitempty"` // the same against C.Alt
 	// Intact: every line exactly once, whole and in order, in every round.
 	Intact bool `json:"intact"`
 	// Worst is the check of the round with the most damage.
@@ -38,16 +43,18 @@ func (s *summary) compute(b *bench, byName map[string]*summary) {
 	if !s.ok() {
 		return
 	}
-	var wall, writer, start, cpu, ratio []float64
+	var wall, writer, start, cpu, sys, ratio, alt []float64
 	s.Intact = true
 	s.PeakRSS = -1
-	ref := byName[s.C.Ref]
+	ref, altRef := byName[s.C.Ref], byName[s.C.Alt]
 	for _, r := range s.Runs {
 		wall = append(wall, r.WallS)
 		writer = append(writer, r.WriterS)
 		start = append(start, r.StartS)
 		cpu = append(cpu, r.CPUS)
+		sys = append(sys, r.SysS)
 		s.PeakRSS = max(s.PeakRSS, r.PeakRSS)
+		s.PeakAnon = max(s.PeakAnon, r.PeakAnon)
 		s.Uncompressed = max(s.Uncompressed, r.Uncompressed)
 		if !r.Intact {
 			s.Intact = false
@@ -60,9 +67,14 @@ func (s *summary) compute(b *bench, byName map[string]*summary) {
 				ratio = append(ratio, rr.WallS/r.WallS)
 			}
 		}
+		if altRef != nil && altRef.Err == "" {
+			if rr, ok := altRef.round(r.Round); ok && r.WallS > 0 {
+				alt = append(alt, rr.WallS/r.WallS)
+			}
+		}
 	}
-	s.WallS, s.WriterS, s.StartS, s.CPUS = median(wall), median(writer), median(start), median(cpu)
-	s.XRef = median(ratio)
+	s.WallS, s.WriterS, s.StartS, s.CPUS, s.SysS = median(wall), median(writer), median(start), median(cpu), median(sys)
+	s.XRef, s.XAlt = median(ratio), median(alt)
 }
 
 func (s *summary) round(n int) (result, bool) {
