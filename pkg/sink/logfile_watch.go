@@ -359,16 +359,14 @@ func newArchiveOutput(m *Manager, logName, path string, p *config.LogPolicy) (*o
 	o := &output{m: m, log: logName, path: path, base: filepath.Base(path), dir: os.NewFile(uintptr(dfd), dirName), dfd: dfd,
 		state: stateDropping, closed: true}
 	o.pol.Store(p)
-	fs, err := m.filesystemFor(o)
-	if err != nil {
-		o.dir.Close()
-		return nil, fmt.Errorf("logfile %s: %w", logName, err)
-	}
-	o.fs = fs
 	o.recover()
 	o.arcMu.Lock()
 	_ = unix.Unlinkat(o.dirfd(), copyTemp(o.base), 0) // an interrupted copytruncate; the live file still has it all
 	o.arcMu.Unlock()
+	if err := m.register(o); err != nil {
+		o.dir.Close()
+		return nil, fmt.Errorf("logfile %s: %w", logName, err)
+	}
 	return o, nil
 }
 
