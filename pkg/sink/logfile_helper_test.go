@@ -201,3 +201,31 @@ func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
 }
+
+// waitState is waitFor that says what it saw when it gives up.
+func waitState(t *testing.T, what string, cond func() bool, state func() string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; state: %s", what, state())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// listing describes a directory for a failure message.
+func listing(dir string) string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err.Error()
+	}
+	var b []byte
+	for _, e := range ents {
+		fi, _ := e.Info()
+		if fi != nil {
+			b = append(b, e.Name()+"("+strconv.FormatInt(fi.Size(), 10)+") "...)
+		}
+	}
+	return string(b)
+}

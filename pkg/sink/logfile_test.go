@@ -43,7 +43,7 @@ func TestLogfileRenameReopen(t *testing.T) {
 	// The last archive is compressed once the program has let go of it.
 	// The newest archive stays plain while the program may still write to
 	// it (it exited before reopening); every older one is compressed.
-	waitFor(t, "every settled archive compressed", func() bool {
+	waitState(t, "every settled archive compressed", func() bool {
 		as, err := archive.List(path)
 		if err != nil || len(as) == 0 {
 			return false
@@ -54,7 +54,7 @@ func TestLogfileRenameReopen(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}, func() string { return listing(dir) })
 	if err := lf.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +140,6 @@ func TestLogfileGlob(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	lf.Close()
-	m.Close()
 	for _, n := range []string{"a.log", "b.log", "c.log"} {
 		if got := read(t, filepath.Join(dir, n+".1")); got != n+" second\n" {
 			t.Errorf("%s.1 = %q", n, got)
@@ -150,13 +148,29 @@ func TestLogfileGlob(t *testing.T) {
 			t.Errorf("%s.2 = %q", n, got)
 		}
 	}
+	// A file gone with all its archives is forgotten; the others stay.
+	for _, n := range []string{"c.log.1", "c.log.2"} {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := watcherOf(t, lf, "many")
+	w.check()
+	w.mu.Lock()
+	nfiles := len(w.files)
+	w.mu.Unlock()
+	if nfiles != 2 {
+		t.Fatalf("watching %d files, want a.log and b.log", nfiles)
+	}
+	lf.Close()
+	m.Close()
 	ents, _ := os.ReadDir(dir)
-	if len(ents) != 6 {
+	if len(ents) != 4 {
 		var names []string
 		for _, e := range ents {
 			names = append(names, e.Name())
 		}
-		t.Fatalf("files %v: want 3 files x 2 archives and nothing else", names)
+		t.Fatalf("files %v: want a.log and b.log x 2 archives and nothing else", names)
 	}
 	if sigs.Load() != 2 {
 		t.Fatalf("signals = %d, want one per rotation pass", sigs.Load())
@@ -240,10 +254,10 @@ func TestLogfileRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "keep=3 with delay_compress", func() bool {
+	waitState(t, "keep=3 with delay_compress", func() bool {
 		as, err := archive.List(path)
 		return err == nil && len(as) == 3 && as[0].Ext == archive.ExtZstd && as[1].Ext == archive.ExtZstd && as[2].Ext == "" && as[2].Num == 1
-	})
+	}, func() string { return listing(dir) })
 	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
 		t.Fatalf("live file after copytruncate: %v %v", fi, err)
 	}
@@ -265,10 +279,10 @@ func TestLogfileRetention(t *testing.T) {
 	sec2 := *sec
 	sec2.Log.MaxTotal = 1010
 	lf.Update([]*config.Logfile{&sec2})
-	waitFor(t, "max_total", func() bool {
+	waitState(t, "max_total", func() bool {
 		as, err := archive.List(path)
 		return err == nil && len(as) == 1 && as[0].Num == 1
-	})
+	}, func() string { return listing(dir) })
 }
 
 // TestLogfileTimeRotation: rotate_every with an injected clock, at the
@@ -377,10 +391,10 @@ func TestLogfileDiskGuard(t *testing.T) {
 	}
 	free.Store(0)
 	m.wakeGuard()
-	waitFor(t, "the disk guard deleting [logfile] archives", func() bool {
+	waitState(t, "the disk guard deleting [logfile] archives", func() bool {
 		as, err := archive.List(path)
 		return err == nil && len(as) == 0
-	})
+	}, func() string { return listing(dir) })
 	if !exists(path) {
 		t.Fatal("the disk guard removed the live file")
 	}

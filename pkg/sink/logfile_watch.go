@@ -240,7 +240,38 @@ func (w *watcher) checkLocked(force bool) (renamed bool, err error) {
 		}
 		renamed = renamed || (did && c.Method == config.MethodRename)
 	}
+	w.forgetGoneLocked(paths)
 	return renamed, errors.Join(errs...)
+}
+
+// forgetGoneLocked releases files a glob no longer matches once nothing of
+// them is left (no live file, no archive), so that churn under a broad glob
+// does not pile up directory descriptors. One that still has archives stays
+// for retention and compression.
+func (w *watcher) forgetGoneLocked(matched []string) {
+	if len(w.files) == len(matched) {
+		return
+	}
+	seen := make(map[string]bool, len(matched))
+	for _, p := range matched {
+		seen[p] = true
+	}
+	for p, f := range w.files {
+		if seen[p] {
+			continue
+		}
+		if _, err := f.o.statLive(); !errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		f.o.arcMu.Lock()
+		as, err := f.o.archiveNamesLocked()
+		f.o.arcMu.Unlock()
+		if err != nil || len(as) > 0 {
+			continue
+		}
+		f.o.closeArchiveOnly()
+		delete(w.files, p)
+	}
 }
 
 // fileLocked returns the state of a matched path, opening its directory the
