@@ -9,7 +9,8 @@ set -eu
 BIN=$(realpath "${1:-bin/supervise}")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 T=$(mktemp -d)
-trap 'kill $SUP 2>/dev/null || true; rm -rf "$T"' EXIT
+SUP=
+trap '[ -n "$SUP" ] && kill $SUP 2>/dev/null; rm -rf "$T"' EXIT
 N=400000
 (cd "$ROOT" && go test -c -o "$T/writer" ./pkg/sink)
 mkdir -p "$T/app" "$T/ct"

@@ -67,11 +67,15 @@ func newWatcher(m *Manager, c *config.Logfile, signal SignalFunc) *watcher {
 }
 
 func (w *watcher) setConfig(c *config.Logfile) {
-	w.cfg.Store(c)
 	w.mu.Lock()
-	for _, f := range w.files {
+	old := w.cfg.Swap(c)
+	for p, f := range w.files {
 		pol := c.Log
+		pol.Path = p
 		f.o.pol.Store(&pol)
+		if pol.RotateEvery == old.Log.RotateEvery {
+			continue // a file due at the next boundary stays due
+		}
 		f.nextRotate = time.Time{}
 		if pol.RotateEvery != config.PeriodNever {
 			f.nextRotate = nextBoundary(pol.RotateEvery, w.m.now())
