@@ -36,7 +36,7 @@ env = SINK_LOGFILE_HELPER_REOPEN=0
 restart = never
 
 [logfile applog]
-path = $T/app/*.log
+path = $T/app/app.log
 service = app
 signal = HUP
 rotate_size = 0

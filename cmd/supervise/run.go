@@ -116,7 +116,15 @@ func supervise(cfg *config.Config, path string, router *signals.Router, stdout, 
 	// sink never touches processes; closed before the supervisor and the
 	// Manager (defers run in reverse).
 	lfs := sink.NewLogfiles(mgr, cfg.Logfiles, func(service string, sig syscall.Signal) error {
-		return s.Signal(sig, []string{service})
+		err := s.Signal(sig, []string{service})
+		if err != nil {
+			// A service with no process holds no old file open: its next
+			// start opens the new path, so the rotation is complete.
+			if st, serr := s.Status([]string{service}); serr == nil && len(st) == 1 && st[0].PID == 0 {
+				return nil
+			}
+		}
+		return err
 	})
 	defer func() {
 		if err := lfs.Close(); err != nil {
