@@ -112,7 +112,26 @@ func supervise(cfg *config.Config, path string, router *signals.Router, stdout, 
 			logLine(stderr, "%v", err)
 		}
 	}()
-	b := &backend{sup: s, mgr: mgr, reaper: reaper, path: path, stderr: stderr}
+	// [logfile] watchers signal services through the supervisor, so the
+	// sink never touches processes; closed before the supervisor and the
+	// Manager (defers run in reverse).
+	lfs := sink.NewLogfiles(mgr, cfg.Logfiles, func(service string, sig syscall.Signal) error {
+		err := s.Signal(sig, []string{service})
+		if err != nil {
+			// A service with no process holds no old file open: its next
+			// start opens the new path, so the rotation is complete.
+			if st, serr := s.Status([]string{service}); serr == nil && len(st) == 1 && st[0].PID == 0 {
+				return nil
+			}
+		}
+		return err
+	})
+	defer func() {
+		if err := lfs.Close(); err != nil {
+			logLine(stderr, "close logfiles: %v", err)
+		}
+	}()
+	b := &backend{sup: s, mgr: mgr, logfiles: lfs, reaper: reaper, path: path, stderr: stderr}
 	// A minimal image may lack /run; the socket's directory is ours to make.
 	if err := os.MkdirAll(filepath.Dir(cfg.Supervise.Control), 0o755); err != nil {
 		logLine(stderr, "control: %v", err)
@@ -165,7 +184,7 @@ func supervise(cfg *config.Config, path string, router *signals.Router, stdout, 
 					}
 				}
 			case signals.RotateAll:
-				if err := mgr.RotateAll(); err != nil {
+				if err := b.rotateAll(); err != nil {
 					logLine(stderr, "rotate: %v", err)
 				}
 			case signals.Forward:
@@ -179,11 +198,12 @@ func supervise(cfg *config.Config, path string, router *signals.Router, stdout, 
 
 // backend adapts the supervisor and the sink to the control socket.
 type backend struct {
-	sup    *procs.Supervisor
-	mgr    *sink.Manager
-	reaper *signals.Reaper
-	path   string
-	stderr io.Writer
+	sup      *procs.Supervisor
+	mgr      *sink.Manager
+	logfiles *sink.Logfiles
+	reaper   *signals.Reaper
+	path     string
+	stderr   io.Writer
 
 	reloadMu sync.Mutex // one config reload at a time (HUP and ctl)
 }
@@ -200,6 +220,7 @@ func (b *backend) reloadConfig() error {
 	if err := b.sup.Reload(cfg); err != nil {
 		return err
 	}
+	b.logfiles.Update(cfg.Logfiles)
 	logLine(b.stderr, "reloaded %s", b.path)
 	return nil
 }
@@ -215,16 +236,28 @@ func (b *backend) Signal(sig syscall.Signal, names []string) error {
 	return b.sup.Signal(sig, names)
 }
 
+// rotateAll rotates every service log and every [logfile] (USR1, `ctl
+// rotate` without names).
+func (b *backend) rotateAll() error {
+	return errors.Join(b.mgr.RotateAll(), b.logfiles.RotateAll())
+}
+
 // Rotate rotates every log without names; a name is a service or a
 // [logfile].
 func (b *backend) Rotate(names []string) error {
 	if len(names) == 0 {
-		return b.mgr.RotateAll()
+		return b.rotateAll()
 	}
 	var errs []error
 	for _, n := range names {
 		if l, ok := b.mgr.Log(n); ok {
 			if err := l.Rotate(); err != nil {
+				errs = append(errs, fmt.Errorf("rotate %s: %w", n, err))
+			}
+			continue
+		}
+		if b.logfiles.Has(n) {
+			if err := b.logfiles.Rotate(n); err != nil {
 				errs = append(errs, fmt.Errorf("rotate %s: %w", n, err))
 			}
 			continue
