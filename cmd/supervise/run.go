@@ -273,6 +273,6 @@ func (s sinkLog) Close() error                    { return s.l.Close() }
 
 func (s sinkLog) Stats() procs.LogStats {
 	st := s.l.Stats()
-	return procs.LogStats{Path: st.Path, Bytes: st.Bytes, Rotations: st.Rotations,
-		DroppedBytes: st.DroppedBytes, ArchiveBytes: st.ArchiveBytes}
+	return procs.LogStats{Path: st.Path, Bytes: st.Bytes, BytesWritten: st.BytesWritten,
+		Rotations: st.Rotations, DroppedBytes: st.DroppedBytes, ArchiveBytes: st.ArchiveBytes}
 }

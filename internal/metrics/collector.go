@@ -41,6 +41,8 @@ var (
 		"Unix time of a cron job's next run.", []string{"service"}, nil)
 	descLogBytes = prometheus.NewDesc("supervise_log_bytes",
 		"Bytes in the live log file (log_bytes of `ctl status`).", []string{"service", "path"}, nil)
+	descWritten = prometheus.NewDesc("supervise_log_written_bytes_total",
+		"Bytes written to the log's live files since supervise opened the log; unlike supervise_log_bytes it does not fall back at rotation.", []string{"service", "path"}, nil)
 	descRotations = prometheus.NewDesc("supervise_log_rotations_total",
 		"Rotations of the log since supervise started.", []string{"service", "path"}, nil)
 	descDropped = prometheus.NewDesc("supervise_log_dropped_bytes_total",
@@ -65,7 +67,7 @@ type collector struct {
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descHealthy, descRestarts, descExit, descUptime, descNextRun,
-		descLogBytes, descRotations, descDropped, descArchive, descFree, descSize, descOrphans, descUp} {
+		descLogBytes, descWritten, descRotations, descDropped, descArchive, descFree, descSize, descOrphans, descUp} {
 		ch <- d
 	}
 }
@@ -97,6 +99,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		ch <- prometheus.MustNewConstMetric(descLogBytes, prometheus.GaugeValue, float64(st.LogBytes), st.Name, st.LogPath)
+		ch <- prometheus.MustNewConstMetric(descWritten, prometheus.CounterValue, float64(st.BytesWritten), st.Name, st.LogPath)
 		ch <- prometheus.MustNewConstMetric(descRotations, prometheus.CounterValue, float64(st.Rotations), st.Name, st.LogPath)
 		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(st.DroppedBytes), st.Name, st.LogPath)
 		ch <- prometheus.MustNewConstMetric(descArchive, prometheus.GaugeValue, float64(st.ArchiveBytes), st.Name, st.LogPath)

@@ -100,7 +100,7 @@ func (svc *service) status(now time.Time) Status {
 	}
 	st.Healthy = svc.cfg.Oneshot || svc.isCron() || !svc.cfg.Autostart || svc.state == StateRunning
 	ls := svc.log.Stats()
-	st.LogPath, st.LogBytes, st.Rotations = ls.Path, ls.Bytes, ls.Rotations
+	st.LogPath, st.LogBytes, st.BytesWritten, st.Rotations = ls.Path, ls.Bytes, ls.BytesWritten, ls.Rotations
 	st.DroppedBytes, st.ArchiveBytes = ls.DroppedBytes, ls.ArchiveBytes
 	if svc.isCron() {
 		st.NextRun = svc.nextRun
