@@ -140,10 +140,21 @@ func (s *Supervisor) Start(names []string) error {
 			reply <- errors.Join(err, s.shutdownErr())
 			return
 		}
+		refused := map[*service]error{}
 		for _, svc := range list {
+			if svc.isCron() && svc.state == StateScheduled && svc.run == nil {
+				if why := s.unmetAfter(svc); why != "" {
+					refused[svc] = fmt.Errorf("cron job %s not run: %s", svc.cfg.Name, why)
+				}
+			}
 			s.requestStart(svc, true)
 		}
-		s.collect(list, reply, startSettled)
+		s.collect(list, reply, func(svc *service) (bool, error) {
+			if err := refused[svc]; err != nil {
+				return true, err
+			}
+			return startSettled(svc)
+		})
 	})
 }
 
