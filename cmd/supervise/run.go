@@ -16,7 +16,6 @@ import (
 
 	"github.com/supervise/supervise/internal/config"
 	"github.com/supervise/supervise/internal/control"
-	"github.com/supervise/supervise/internal/metrics"
 	"github.com/supervise/supervise/pkg/procs"
 	"github.com/supervise/supervise/pkg/signals"
 	"github.com/supervise/supervise/pkg/sink"
@@ -138,14 +137,12 @@ func supervise(cfg *config.Config, path string, router *signals.Router, stdout, 
 		}
 		serving.Wait()
 	}()
-	if cfg.Supervise.Metrics != "" {
-		ms, err := metrics.Serve(cfg.Supervise.Metrics, b)
-		if err != nil {
-			logLine(stderr, "%v", err)
-			return exitFail
-		}
-		defer ms.Close()
+	b.ends = &endpoints{control: cfg.Supervise.Control, controlGID: cfg.Supervise.ControlGID, metrics: metricsEndpoint{src: b}}
+	if err := b.ends.metrics.apply(cfg.Supervise.Metrics); err != nil {
+		logLine(stderr, "%v", err)
+		return exitFail
 	}
+	defer b.ends.close()
 
 	s.Boot()
 	for {
@@ -184,6 +181,7 @@ type backend struct {
 	reaper *signals.Reaper
 	path   string
 	stderr io.Writer
+	ends   *endpoints // metrics and control across reloads
 
 	reloadMu sync.Mutex // one config reload at a time (HUP and ctl)
 }
@@ -201,6 +199,9 @@ func (b *backend) reloadConfig() error {
 		return err
 	}
 	logLine(b.stderr, "reloaded %s", b.path)
+	if err := b.ends.reload(cfg, func(f string, a ...any) { logLine(b.stderr, f, a...) }); err != nil {
+		return fmt.Errorf("services reloaded, but %w", err)
+	}
 	return nil
 }
 
