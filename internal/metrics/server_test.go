@@ -233,3 +233,24 @@ func TestReadStat(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadRequest: any bytes give a request or an HTTP error, never a
+// panic, and never read past maxHead.
+func FuzzReadRequest(f *testing.F) {
+	f.Add("GET /metrics HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n")
+	f.Add("HEAD / HTTP/1.0\r\n\r\n")
+	f.Add("GET /x?y HTTP/1.1\r\nA: b\r\nAccept-Encoding: gzip;q=0, br\r\n\r\n")
+	f.Add("\r\n\r\n")
+	f.Fuzz(func(t *testing.T, raw string) {
+		req, status := readRequest(bufio.NewReaderSize(strings.NewReader(raw), 4096))
+		switch status {
+		case 0:
+			if req.method == "" || !strings.HasPrefix(req.path, "/") || strings.Contains(req.path, "?") {
+				t.Errorf("%q: accepted as %+v", raw, req)
+			}
+		case 400, 431, 505:
+		default:
+			t.Errorf("%q: status %d", raw, status)
+		}
+	})
+}
