@@ -153,3 +153,28 @@ func TestCronAfterOneshot(t *testing.T) {
 		})
 	}
 }
+
+// TestStartAllArmsCronJobs: `ctl start all` arms cron jobs and starts
+// services; it does not run an armed job now (only naming it does), so it
+// does not fail on a job whose `after` is still starting.
+func TestStartAllArmsCronJobs(t *testing.T) {
+	db := svc("db", "/bin/sh", "-c", "while :; do sleep 1; done")
+	db.StartSecs = 0
+	job := sh("job", "echo ran")
+	job.Schedule = schedule(t, "@every 1h")
+	job.After = []string{"db"}
+	h := newHarness(t, conf(db, job))
+	h.s.Boot()
+	h.next("started", "db")
+	h.wantState("job", StateScheduled)
+	if err := h.s.Stop([]string{"db"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.Start([]string{"all"}); err != nil {
+		t.Fatalf("start all: %v", err)
+	}
+	h.wantState("db", StateRunning)
+	h.wantState("job", StateScheduled)
+	h.expectNone("started", "job")
+	h.expectNone("skipped", "job")
+}
