@@ -16,7 +16,6 @@ import (
 
 	"github.com/supervise/supervise/internal/config"
 	"github.com/supervise/supervise/internal/control"
-	"github.com/supervise/supervise/internal/metrics"
 	"github.com/supervise/supervise/pkg/procs"
 	"github.com/supervise/supervise/pkg/signals"
 	"github.com/supervise/supervise/pkg/sink"
@@ -157,14 +156,12 @@ func supervise(cfg *config.Config, path string, router *signals.Router, stdout, 
 		}
 		serving.Wait()
 	}()
-	if cfg.Supervise.Metrics != "" {
-		ms, err := metrics.Serve(cfg.Supervise.Metrics, b)
-		if err != nil {
-			logLine(stderr, "%v", err)
-			return exitFail
-		}
-		defer ms.Close()
+	b.ends = &endpoints{control: cfg.Supervise.Control, controlGID: cfg.Supervise.ControlGID, metrics: metricsEndpoint{src: b}}
+	if err := b.ends.metrics.apply(cfg.Supervise.Metrics); err != nil {
+		logLine(stderr, "%v", err)
+		return exitFail
 	}
+	defer b.ends.close()
 
 	s.Boot()
 	for {
@@ -204,6 +201,7 @@ type backend struct {
 	reaper   *signals.Reaper
 	path     string
 	stderr   io.Writer
+	ends     *endpoints // metrics and control across reloads
 
 	reloadMu sync.Mutex // one config reload at a time (HUP and ctl)
 }
@@ -222,6 +220,9 @@ func (b *backend) reloadConfig() error {
 	}
 	b.logfiles.Update(cfg.Logfiles)
 	logLine(b.stderr, "reloaded %s", b.path)
+	if err := b.ends.reload(cfg, func(f string, a ...any) { logLine(b.stderr, f, a...) }); err != nil {
+		return fmt.Errorf("services reloaded, but %w", err)
+	}
 	return nil
 }
 
@@ -306,6 +307,6 @@ func (s sinkLog) Close() error                    { return s.l.Close() }
 
 func (s sinkLog) Stats() procs.LogStats {
 	st := s.l.Stats()
-	return procs.LogStats{Path: st.Path, Bytes: st.Bytes, Rotations: st.Rotations,
-		DroppedBytes: st.DroppedBytes, ArchiveBytes: st.ArchiveBytes}
+	return procs.LogStats{Path: st.Path, Bytes: st.Bytes, BytesWritten: st.BytesWritten,
+		Rotations: st.Rotations, DroppedBytes: st.DroppedBytes, ArchiveBytes: st.ArchiveBytes}
 }

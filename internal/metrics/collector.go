@@ -6,7 +6,6 @@ package metrics
 import (
 	"path/filepath"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sys/unix"
 
 	"github.com/supervise/supervise/pkg/procs"
@@ -26,89 +25,101 @@ var states = []procs.State{
 }
 
 var (
-	descState = prometheus.NewDesc("supervise_service_state",
+	svcLabel = []string{"service"}
+	logLabel = []string{"service", "path"}
+
+	famState = &family{"supervise_service_state",
 		"1 for the state the service is in, 0 for the others (one-hot over stopped, starting, running, backoff, stopping, exited, fatal, scheduled).",
-		[]string{"service", "state"}, nil)
-	descHealthy = prometheus.NewDesc("supervise_service_healthy",
-		"1 when the service counts as healthy for `ctl health`.", []string{"service"}, nil)
-	descRestarts = prometheus.NewDesc("supervise_service_restarts_total",
-		"Restarts of the service since supervise started.", []string{"service"}, nil)
-	descExit = prometheus.NewDesc("supervise_service_exit_code",
-		"Last exit code of the service (128+N when killed by signal N); absent before its first exit.", []string{"service"}, nil)
-	descUptime = prometheus.NewDesc("supervise_service_uptime_seconds",
-		"Seconds since the service's current process started; 0 when it has none.", []string{"service"}, nil)
-	descNextRun = prometheus.NewDesc("supervise_service_next_run_timestamp_seconds",
-		"Unix time of a cron job's next run.", []string{"service"}, nil)
-	descLogBytes = prometheus.NewDesc("supervise_log_bytes",
-		"Bytes in the live log file (log_bytes of `ctl status`).", []string{"service", "path"}, nil)
-	descRotations = prometheus.NewDesc("supervise_log_rotations_total",
-		"Rotations of the log since supervise started.", []string{"service", "path"}, nil)
-	descDropped = prometheus.NewDesc("supervise_log_dropped_bytes_total",
-		"Bytes of output dropped because the log could not be written (disk low, write errors).", []string{"service", "path"}, nil)
-	descArchive = prometheus.NewDesc("supervise_log_archive_bytes",
-		"Bytes in the log's archives, compressed or not.", []string{"service", "path"}, nil)
-	descFree = prometheus.NewDesc("supervise_log_filesystem_free_bytes",
-		"Bytes available to supervise on the filesystem holding a log directory.", []string{"directory"}, nil)
-	descSize = prometheus.NewDesc("supervise_log_filesystem_size_bytes",
-		"Size of the filesystem holding a log directory.", []string{"directory"}, nil)
-	descOrphans = prometheus.NewDesc("supervise_orphans_reaped_total",
-		"Orphaned processes re-parented to supervise and reaped by it.", nil, nil)
-	descUp = prometheus.NewDesc("supervise_status_up",
-		"1 when the supervisor answered the status query of this scrape.", nil, nil)
+		gauge, []string{"service", "state"}}
+	famHealthy = &family{"supervise_service_healthy",
+		"1 when the service counts as healthy for `ctl health`.", gauge, svcLabel}
+	famRestarts = &family{"supervise_service_restarts_total",
+		"Restarts of the service since supervise started.", counter, svcLabel}
+	famExit = &family{"supervise_service_exit_code",
+		"Last exit code of the service (128+N when killed by signal N); absent before its first exit.", gauge, svcLabel}
+	famUptime = &family{"supervise_service_uptime_seconds",
+		"Seconds since the service's current process started; 0 when it has none.", gauge, svcLabel}
+	famNextRun = &family{"supervise_service_next_run_timestamp_seconds",
+		"Unix time of a cron job's next run.", gauge, svcLabel}
+	famLogBytes = &family{"supervise_log_bytes",
+		"Bytes in the live log file (log_bytes of `ctl status`).", gauge, logLabel}
+	famWritten = &family{"supervise_log_written_bytes_total",
+		"Bytes written to the log's live files since supervise opened the log; unlike supervise_log_bytes it does not fall back at rotation.", counter, logLabel}
+	famRotations = &family{"supervise_log_rotations_total",
+		"Rotations of the log since supervise started.", counter, logLabel}
+	famDropped = &family{"supervise_log_dropped_bytes_total",
+		"Bytes of output dropped because the log could not be written (disk low, write errors).", counter, logLabel}
+	famArchive = &family{"supervise_log_archive_bytes",
+		"Bytes in the log's archives, compressed or not.", gauge, logLabel}
+	famFree = &family{"supervise_log_filesystem_free_bytes",
+		"Bytes available to supervise on the filesystem holding a log directory.", gauge, []string{"directory"}}
+	famSize = &family{"supervise_log_filesystem_size_bytes",
+		"Size of the filesystem holding a log directory.", gauge, []string{"directory"}}
+	famOrphans = &family{"supervise_orphans_reaped_total",
+		"Orphaned processes re-parented to supervise and reaped by it.", counter, nil}
+	famUp = &family{"supervise_status_up",
+		"1 when the supervisor answered the status query of this scrape.", gauge, nil}
 )
 
 // collector turns one Status call per scrape into metrics.
 type collector struct {
 	src    Source
 	statfs func(dir string, st *unix.Statfs_t) error
+	proc   procReader
 }
 
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descState, descHealthy, descRestarts, descExit, descUptime, descNextRun,
-		descLogBytes, descRotations, descDropped, descArchive, descFree, descSize, descOrphans, descUp} {
-		ch <- d
+// collect renders one scrape: supervise's own metrics, then the Go runtime
+// and process ones.
+func (c *collector) collect() []byte {
+	e := newExposition()
+	e.add(famOrphans, float64(c.src.Orphans()))
+	if sts, err := c.src.Status(nil); err != nil {
+		e.add(famUp, 0)
+	} else {
+		e.add(famUp, 1)
+		c.services(e, sts)
 	}
+	collectRuntime(e)
+	c.proc.collect(e)
+	return e.bytes()
 }
 
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(descOrphans, prometheus.CounterValue, float64(c.src.Orphans()))
-	sts, err := c.src.Status(nil)
-	if err != nil {
-		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 0)
-		ch <- prometheus.NewInvalidMetric(descUp, err)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 1)
-	dirs := map[string]bool{}
+func (c *collector) services(e *exposition, sts []procs.Status) {
+	var dirs []string
+	seen := map[string]bool{}
 	for _, st := range sts {
 		for _, s := range states {
-			ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, boolf(st.State == s), st.Name, string(s))
+			e.add(famState, boolf(st.State == s), st.Name, string(s))
 		}
-		ch <- prometheus.MustNewConstMetric(descHealthy, prometheus.GaugeValue, boolf(st.Healthy), st.Name)
-		ch <- prometheus.MustNewConstMetric(descRestarts, prometheus.CounterValue, float64(st.Restarts), st.Name)
+		e.add(famHealthy, boolf(st.Healthy), st.Name)
+		e.add(famRestarts, float64(st.Restarts), st.Name)
 		if st.ExitCode != nil {
-			ch <- prometheus.MustNewConstMetric(descExit, prometheus.GaugeValue, float64(*st.ExitCode), st.Name)
+			e.add(famExit, float64(*st.ExitCode), st.Name)
 		}
-		ch <- prometheus.MustNewConstMetric(descUptime, prometheus.GaugeValue, st.Uptime.Seconds(), st.Name)
+		e.add(famUptime, st.Uptime.Seconds(), st.Name)
 		if !st.NextRun.IsZero() {
-			ch <- prometheus.MustNewConstMetric(descNextRun, prometheus.GaugeValue, float64(st.NextRun.UnixNano())/1e9, st.Name)
+			e.add(famNextRun, float64(st.NextRun.UnixNano())/1e9, st.Name)
 		}
 		if st.LogPath == "" {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(descLogBytes, prometheus.GaugeValue, float64(st.LogBytes), st.Name, st.LogPath)
-		ch <- prometheus.MustNewConstMetric(descRotations, prometheus.CounterValue, float64(st.Rotations), st.Name, st.LogPath)
-		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(st.DroppedBytes), st.Name, st.LogPath)
-		ch <- prometheus.MustNewConstMetric(descArchive, prometheus.GaugeValue, float64(st.ArchiveBytes), st.Name, st.LogPath)
-		dirs[filepath.Dir(st.LogPath)] = true
+		e.add(famLogBytes, float64(st.LogBytes), st.Name, st.LogPath)
+		e.add(famWritten, float64(st.BytesWritten), st.Name, st.LogPath)
+		e.add(famRotations, float64(st.Rotations), st.Name, st.LogPath)
+		e.add(famDropped, float64(st.DroppedBytes), st.Name, st.LogPath)
+		e.add(famArchive, float64(st.ArchiveBytes), st.Name, st.LogPath)
+		if dir := filepath.Dir(st.LogPath); !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
+		}
 	}
-	for dir := range dirs {
+	for _, dir := range dirs {
 		var fs unix.Statfs_t
 		if err := c.statfs(dir, &fs); err != nil {
 			continue // the directory is gone; the log's own metrics say the rest
 		}
-		ch <- prometheus.MustNewConstMetric(descFree, prometheus.GaugeValue, float64(fs.Bavail)*float64(fs.Bsize), dir)
-		ch <- prometheus.MustNewConstMetric(descSize, prometheus.GaugeValue, float64(fs.Blocks)*float64(fs.Bsize), dir)
+		e.add(famFree, float64(fs.Bavail)*float64(fs.Bsize), dir)
+		e.add(famSize, float64(fs.Blocks)*float64(fs.Bsize), dir)
 	}
 }
 

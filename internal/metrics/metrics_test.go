@@ -75,7 +75,7 @@ func TestScrape(t *testing.T) {
 	code := 137
 	fake := controltest.New(
 		procs.Status{Name: "web", State: procs.StateRunning, PID: 10, Uptime: 90 * time.Second, Restarts: 4, ExitCode: &code, Healthy: true,
-			LogPath: filepath.Join(dir, "web.log"), LogBytes: 1234, Rotations: 3, DroppedBytes: 77, ArchiveBytes: 999},
+			LogPath: filepath.Join(dir, "web.log"), LogBytes: 1234, BytesWritten: 56789, Rotations: 3, DroppedBytes: 77, ArchiveBytes: 999},
 		procs.Status{Name: "nightly", State: procs.StateScheduled, Healthy: true, NextRun: time.Unix(1795902300, 0)},
 	)
 	fake.SetOrphans(5)
@@ -100,6 +100,7 @@ func TestScrape(t *testing.T) {
 		{"supervise_service_uptime_seconds", map[string]string{"service": "web"}, 90},
 		{"supervise_service_next_run_timestamp_seconds", map[string]string{"service": "nightly"}, 1795902300},
 		{"supervise_log_bytes", map[string]string{"service": "web", "path": filepath.Join(dir, "web.log")}, 1234},
+		{"supervise_log_written_bytes_total", map[string]string{"service": "web", "path": filepath.Join(dir, "web.log")}, 56789},
 		{"supervise_log_rotations_total", map[string]string{"service": "web"}, 3},
 		{"supervise_log_dropped_bytes_total", map[string]string{"service": "web"}, 77},
 		{"supervise_log_archive_bytes", map[string]string{"service": "web"}, 999},
@@ -119,8 +120,17 @@ func TestScrape(t *testing.T) {
 	if _, ok := value(t, fams, "supervise_service_exit_code", map[string]string{"service": "nightly"}); ok {
 		t.Error("exit code reported for a service that never exited")
 	}
-	if fams["supervise_service_restarts_total"].GetType() != dto.MetricType_COUNTER {
-		t.Error("restarts is not a counter")
+	for _, name := range []string{"supervise_service_restarts_total", "supervise_log_written_bytes_total", "supervise_log_rotations_total"} {
+		if fams[name].GetType() != dto.MetricType_COUNTER {
+			t.Errorf("%s is not a counter", name)
+		}
+	}
+	if fams["supervise_log_bytes"].GetType() != dto.MetricType_GAUGE {
+		t.Error("supervise_log_bytes is not a gauge")
+	}
+	// A service without a log file has no log series.
+	if _, ok := value(t, fams, "supervise_log_written_bytes_total", map[string]string{"service": "nightly"}); ok {
+		t.Error("written bytes reported for a service without a log file")
 	}
 	free, ok := value(t, fams, "supervise_log_filesystem_free_bytes", map[string]string{"directory": dir})
 	size, _ := value(t, fams, "supervise_log_filesystem_size_bytes", map[string]string{"directory": dir})

@@ -3,9 +3,10 @@ package procs
 import "fmt"
 
 // armCron schedules the next tick of a cron job from now. A tick runs the
-// command unless the previous run is still going: that tick is skipped and
-// logged, never queued. Cron jobs do not wait for `after`; they are never
-// restarted.
+// command unless the previous run is still going or a service it runs
+// `after` is not up: that tick is skipped and logged, never queued (a job
+// that waits for its database would otherwise run late, or pile up). Cron
+// jobs are never restarted.
 func (s *Supervisor) armCron(svc *service) {
 	svc.stopCron()
 	now := s.clock.Now()
@@ -29,9 +30,35 @@ func (s *Supervisor) cronTick(svc *service) {
 	}
 	s.armCron(svc)
 	if svc.run != nil {
-		svc.skipped++
-		s.notice("skipped", svc.cfg.Name, fmt.Sprintf("tick skipped: the previous run (pid %d) is still going (%d skipped so far)", svc.run.child.PID, svc.skipped))
+		s.skipTick(svc, fmt.Sprintf("the previous run (pid %d) is still going", svc.run.child.PID))
+		return
+	}
+	if why := s.unmetAfter(svc); why != "" {
+		s.skipTick(svc, why)
 		return
 	}
 	s.launch(svc)
+}
+
+// skipTick logs a tick that does not run.
+func (s *Supervisor) skipTick(svc *service, why string) {
+	svc.skipped++
+	s.notice("skipped", svc.cfg.Name, fmt.Sprintf("tick skipped: %s (%d skipped so far)", why, svc.skipped))
+}
+
+// unmetAfter names the first service svc runs `after` that is not up (not
+// running, or a oneshot that has not exited 0), "" when all are. A service
+// a reload removed no longer counts, as for tryLaunch.
+func (s *Supervisor) unmetAfter(svc *service) string {
+	for _, dep := range svc.cfg.After {
+		d, ok := s.svcs[dep]
+		if !ok || d.removed || depSatisfied(d) {
+			continue
+		}
+		if d.cfg.Oneshot && d.state != StateFatal {
+			return fmt.Sprintf("%s, which it runs after, is %s (a oneshot must have exited 0)", dep, d.state)
+		}
+		return fmt.Sprintf("%s, which it runs after, is %s", dep, d.state)
+	}
+	return ""
 }

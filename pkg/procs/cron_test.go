@@ -76,3 +76,105 @@ func TestCronSkipsOverlappingTick(t *testing.T) {
 	h.clock.Advance(time.Minute)
 	h.expectNone("started", "slow")
 }
+
+// TestCronSkipsTickWhileAfterIsDown: a tick whose `after` service is not
+// running is skipped and logged, not queued: starting the service later
+// does not run the missed tick; the next tick runs.
+func TestCronSkipsTickWhileAfterIsDown(t *testing.T) {
+	db := svc("db", "/bin/sh", "-c", "while :; do sleep 1; done")
+	db.Autostart = false
+	db.StartSecs = 0
+	job := sh("job", "echo ran")
+	job.Schedule = schedule(t, "@every 5s")
+	job.After = []string{"db"}
+	h := newHarness(t, conf(db, job))
+	h.s.Boot()
+	h.wantState("job", StateScheduled)
+	h.clock.Advance(5 * time.Second)
+	e := h.next("skipped", "job")
+	if !strings.Contains(e.Detail, "db, which it runs after, is stopped") {
+		t.Errorf("skip detail %q", e.Detail)
+	}
+	h.wantState("job", StateScheduled)
+	h.expectNone("started", "job")
+	// `ctl start` of the job is refused with the reason while db is down.
+	if err := h.s.Start([]string{"job"}); err == nil || !strings.Contains(err.Error(), "db, which it runs after, is stopped") {
+		t.Errorf("ctl start job with db down: %v", err)
+	}
+	h.expectNone("started", "job")
+
+	if err := h.s.Start([]string{"db"}); err != nil {
+		t.Fatal(err)
+	}
+	h.expectNone("started", "job") // the skipped tick was not queued
+	h.clock.Advance(5 * time.Second)
+	h.next("started", "job")
+	h.next("exited", "job")
+	h.wantState("job", StateScheduled)
+	if n := strings.Count(h.logs.get("job").String(), "ran\n"); n != 1 {
+		t.Errorf("%d runs, want 1", n)
+	}
+	// With db up, `ctl start` runs the job now.
+	if err := h.s.Start([]string{"job"}); err != nil {
+		t.Fatal(err)
+	}
+	h.next("started", "job")
+}
+
+// TestCronAfterOneshot: a job after a oneshot runs only once the oneshot
+// has exited 0; after a failed oneshot its ticks are skipped, it is not
+// made fatal (a cron job is never given up on).
+func TestCronAfterOneshot(t *testing.T) {
+	for _, tc := range []struct {
+		code string
+		runs bool
+	}{{"0", true}, {"3", false}} {
+		t.Run("exit"+tc.code, func(t *testing.T) {
+			setup := sh("setup", "exit "+tc.code)
+			setup.Oneshot = true
+			job := sh("job", "echo ran")
+			job.Schedule = schedule(t, "@every 5s")
+			job.After = []string{"setup"}
+			h := newHarness(t, conf(setup, job))
+			h.s.Boot()
+			h.next("exited", "setup")
+			h.clock.Advance(5 * time.Second)
+			if tc.runs {
+				h.next("started", "job")
+				h.next("exited", "job")
+				return
+			}
+			e := h.next("skipped", "job")
+			if !strings.Contains(e.Detail, "setup, which it runs after, is fatal") {
+				t.Errorf("skip detail %q", e.Detail)
+			}
+			h.wantState("job", StateScheduled)
+			h.expectNone("started", "job")
+		})
+	}
+}
+
+// TestStartAllArmsCronJobs: `ctl start all` arms cron jobs and starts
+// services; it does not run an armed job now (only naming it does), so it
+// does not fail on a job whose `after` is still starting.
+func TestStartAllArmsCronJobs(t *testing.T) {
+	db := svc("db", "/bin/sh", "-c", "while :; do sleep 1; done")
+	db.StartSecs = 0
+	job := sh("job", "echo ran")
+	job.Schedule = schedule(t, "@every 1h")
+	job.After = []string{"db"}
+	h := newHarness(t, conf(db, job))
+	h.s.Boot()
+	h.next("started", "db")
+	h.wantState("job", StateScheduled)
+	if err := h.s.Stop([]string{"db"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.Start([]string{"all"}); err != nil {
+		t.Fatalf("start all: %v", err)
+	}
+	h.wantState("db", StateRunning)
+	h.wantState("job", StateScheduled)
+	h.expectNone("started", "job")
+	h.expectNone("skipped", "job")
+}

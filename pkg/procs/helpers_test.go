@@ -166,7 +166,11 @@ func (l *testLog) Update(config.LogPolicy) error {
 	l.mu.Unlock()
 	return nil
 }
-func (l *testLog) Stats() LogStats { return LogStats{Path: "/test/" + l.name + ".log"} }
+func (l *testLog) Stats() LogStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return LogStats{Path: "/test/" + l.name + ".log", BytesWritten: int64(l.buf.Len())}
+}
 func (l *testLog) Close() error {
 	l.wg.Wait()
 	l.mu.Lock()

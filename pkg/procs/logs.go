@@ -26,7 +26,8 @@ type Log interface {
 // LogStats is what `ctl status` shows about a log.
 type LogStats struct {
 	Path         string
-	Bytes        int64
+	Bytes        int64 // live file size
+	BytesWritten int64 // written since Open, across rotations
 	Rotations    int64
 	DroppedBytes int64
 	ArchiveBytes int64

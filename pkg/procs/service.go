@@ -27,7 +27,7 @@ type service struct {
 	streak   int  // failed starts in a row
 	delay    time.Duration
 	lastExit *int
-	skipped  int64 // cron ticks skipped because a run was still going
+	skipped  int64 // cron ticks skipped: a run was still going, or `after` not up
 
 	timer    Timer // start_secs or backoff
 	timerSeq int   // invalidates a timer that fired after being replaced
@@ -100,7 +100,7 @@ func (svc *service) status(now time.Time) Status {
 	}
 	st.Healthy = svc.cfg.Oneshot || svc.isCron() || !svc.cfg.Autostart || svc.state == StateRunning
 	ls := svc.log.Stats()
-	st.LogPath, st.LogBytes, st.Rotations = ls.Path, ls.Bytes, ls.Rotations
+	st.LogPath, st.LogBytes, st.BytesWritten, st.Rotations = ls.Path, ls.Bytes, ls.BytesWritten, ls.Rotations
 	st.DroppedBytes, st.ArchiveBytes = ls.DroppedBytes, ls.ArchiveBytes
 	if svc.isCron() {
 		st.NextRun = svc.nextRun
@@ -161,7 +161,13 @@ func (s *Supervisor) requestStart(svc *service, pull bool) {
 	svc.stopReq = false
 	if svc.isCron() {
 		if svc.state == StateScheduled && pull && svc.run == nil {
-			// `ctl start` of an armed cron job runs it now.
+			// `ctl start` of an armed cron job runs it now, if what it
+			// runs after is up; else it is skipped like a tick (Start
+			// answers with the reason).
+			if why := s.unmetAfter(svc); why != "" {
+				s.notice("skipped", svc.cfg.Name, "run not started: "+why)
+				return
+			}
 			s.launch(svc)
 			return
 		}

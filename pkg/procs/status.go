@@ -33,7 +33,8 @@ type Status struct {
 	Healthy  bool // running past start_secs, or not subject to health (oneshot, cron, autostart=false)
 
 	LogPath      string // "" when log = off or console
-	LogBytes     int64
+	LogBytes     int64  // live file size: falls back at each rotation
+	BytesWritten int64  // bytes written to the log since it was opened: only grows (metrics; not in `ctl status`)
 	Rotations    int64
 	DroppedBytes int64
 	ArchiveBytes int64 // bytes in this log's archives (compressed or not)

@@ -132,7 +132,8 @@ func (s *Supervisor) collect(list []*service, reply chan<- error, done func(*ser
 
 // Start starts the named services ("all": every one) and the services they
 // come after, and returns when each is running (past start_secs), a
-// oneshot has succeeded, a cron job is armed, or it failed.
+// oneshot has succeeded, a cron job is armed, or it failed. A cron job
+// named explicitly that is already armed runs now.
 func (s *Supervisor) Start(names []string) error {
 	return s.call(func(reply chan<- error) {
 		list, err := s.resolve(names)
@@ -140,10 +141,28 @@ func (s *Supervisor) Start(names []string) error {
 			reply <- errors.Join(err, s.shutdownErr())
 			return
 		}
+		named := map[string]bool{}
+		for _, n := range names {
+			named[n] = true
+		}
+		refused := map[*service]error{}
 		for _, svc := range list {
+			if svc.isCron() && svc.state == StateScheduled && !named[svc.cfg.Name] {
+				continue // `start all` arms cron jobs; only a named one runs now
+			}
+			if svc.isCron() && svc.state == StateScheduled && svc.run == nil {
+				if why := s.unmetAfter(svc); why != "" {
+					refused[svc] = fmt.Errorf("cron job %s not run: %s", svc.cfg.Name, why)
+				}
+			}
 			s.requestStart(svc, true)
 		}
-		s.collect(list, reply, startSettled)
+		s.collect(list, reply, func(svc *service) (bool, error) {
+			if err := refused[svc]; err != nil {
+				return true, err
+			}
+			return startSettled(svc)
+		})
 	})
 }
 

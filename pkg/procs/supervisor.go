@@ -204,24 +204,26 @@ func (s *Supervisor) after(d time.Duration, f func()) Timer {
 	return s.clock.AfterFunc(d, func() { s.post(f) })
 }
 
-// watch forwards a run's exit and output EOF to the loop. The goroutines
-// end when both arrived or the supervisor closes.
+// watch forwards a run's exit and output EOF to the loop, in the order they
+// come. One goroutine per run, not one per event: with hundreds of idle
+// services the goroutine stacks are a good part of supervise's memory. It
+// ends when both arrived or the supervisor closes.
 func (s *Supervisor) watch(svc *service, r *run) {
-	s.wg.Add(2)
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		select {
-		case e := <-r.child.Exit():
-			s.post(func() { s.onExit(svc, r, e) })
-		case <-s.quit:
-		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		select {
-		case <-r.capture.Done:
-			s.post(func() { s.onEOF(svc, r) })
-		case <-s.quit:
+		exit, eof := r.child.Exit(), r.capture.Done
+		for exit != nil || eof != nil {
+			select {
+			case e := <-exit:
+				exit = nil // exactly one exit is sent
+				s.post(func() { s.onExit(svc, r, e) })
+			case <-eof:
+				eof = nil // closed: it would fire again
+				s.post(func() { s.onEOF(svc, r) })
+			case <-s.quit:
+				return
+			}
 		}
 	}()
 }
