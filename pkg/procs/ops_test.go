@@ -273,3 +273,50 @@ func TestEventCommandOneAtATimePerKind(t *testing.T) {
 		t.Errorf("hook runs, in order:\n%s\nwant 0..%d", b, eventQueueMax)
 	}
 }
+
+// TestReloadChangedExitedServiceRuns: a service that ended under its old
+// definition runs again when a reload changes it (SPEC §3: changed ones
+// restart); one left unchanged stays exited.
+func TestReloadChangedExitedServiceRuns(t *testing.T) {
+	done := sh("done", "exit 0")
+	done.Restart = config.RestartNever
+	same := sh("same", "exit 0")
+	same.Restart = config.RestartNever
+	h := newHarness(t, conf(done, same))
+	h.s.Boot()
+	h.next("exited", "done")
+	h.next("exited", "same")
+	h.wantState("done", StateExited)
+	done2 := *done
+	done2.Command = []string{"/bin/sh", "-c", "exit 0 # v2"}
+	same2 := *same
+	if err := h.s.Reload(conf(&done2, &same2)); err != nil {
+		t.Fatal(err)
+	}
+	h.next("started", "done")
+	h.next("exited", "done")
+	if st := h.wantState("same", StateExited); st.Restarts != 0 {
+		t.Errorf("unchanged exited service: %+v", st)
+	}
+}
+
+// TestReloadRemovesLeadingCron: removing a cron job that stands first in the
+// start order forgets it during the walk over the order; the walk must not
+// trip over the shortened slice (it once panicked PID 1).
+func TestReloadRemovesLeadingCron(t *testing.T) {
+	job := sh("job", "exit 0")
+	job.Schedule = schedule(t, "@hourly")
+	keep := svc("keep", "/bin/sleep", "1000")
+	h := newHarness(t, conf(job, keep))
+	h.s.Boot()
+	h.next("started", "keep")
+	keep2 := *keep
+	if err := h.s.Reload(conf(&keep2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.s.Status([]string{"job"}); err == nil {
+		t.Error("the removed cron job is still known")
+	}
+	h.clock.Advance(time.Second)
+	h.wantState("keep", StateRunning)
+}

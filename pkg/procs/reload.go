@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/supervise/supervise/internal/config"
 )
@@ -45,7 +46,9 @@ func (s *Supervisor) reload(cfg *config.Config) error {
 	}
 	var errs []error
 	var restart, start []*service
-	for _, svc := range s.order {
+	// Stopping a service that has no process forgets it at once, which
+	// edits s.order: walk a copy.
+	for _, svc := range slices.Clone(s.order) {
 		c, keep := next[svc.cfg.Name]
 		if !keep || svc.removed {
 			if !svc.removed {
@@ -70,7 +73,10 @@ func (s *Supervisor) reload(cfg *config.Config) error {
 		case svc.run != nil || svc.pending || svc.state == StateBackoff || svc.state == StateScheduled:
 			s.notice("reload", c.Name, "changed: restarting")
 			restart = append(restart, svc)
-		case c.Autostart && svc.state == StateStopped && svc.lastExit == nil:
+		case c.Autostart && (svc.state == StateStopped && svc.lastExit == nil || svc.state == StateExited || svc.state == StateFatal):
+			// A service that ended (or gave up) under its old definition
+			// runs again under the new one: "changed ones restart".
+			s.notice("reload", c.Name, "changed: starting")
 			start = append(start, svc)
 		}
 	}
