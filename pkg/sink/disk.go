@@ -3,6 +3,7 @@ package sink
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 
@@ -170,7 +171,7 @@ func (m *Manager) guard(fs *filesystem, outs []*output) {
 	}
 	if sp.free < minFree {
 		if !fs.low.Load() || !fs.lowEvent {
-			m.event(Event{Kind: EventDiskLow, Log: probe.log, Detail: fmt.Sprintf("%s: %d bytes free, below disk_min_free %d", probe.dir.Name(), sp.free, minFree)})
+			m.event(Event{Kind: EventDiskLow, Log: probe.log, Detail: fmt.Sprintf("%s: %d bytes free, below disk_min_free %d", filepath.Dir(probe.path), sp.free, minFree)})
 			fs.lowEvent = true
 		}
 		fs.setLow(true)
@@ -188,7 +189,7 @@ func (m *Manager) guard(fs *filesystem, outs []*output) {
 		warnAt := m.opts.DiskWarn.Of(sp.total)
 		if used >= warnAt && !fs.warned {
 			fs.warned = true
-			m.event(Event{Kind: EventDiskWarn, Log: probe.log, Detail: fmt.Sprintf("%s: %d%% used", probe.dir.Name(), used*100/sp.total)})
+			m.event(Event{Kind: EventDiskWarn, Log: probe.log, Detail: fmt.Sprintf("%s: %d%% used", filepath.Dir(probe.path), used*100/sp.total)})
 		} else if used < warnAt {
 			fs.warned = false
 		}

@@ -368,6 +368,7 @@ func (o *output) resume(now time.Time) {
 	if o.closed || o.fs.low.Load() {
 		return
 	}
+	o.healLocked(now)
 	if o.state == stateDropping {
 		if o.openLiveLocked(now) != nil {
 			return

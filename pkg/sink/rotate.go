@@ -35,6 +35,11 @@ func (o *output) rotateLocked(now time.Time) error {
 	if pol.RotateEvery != config.PeriodNever {
 		o.nextRotate = nextBoundary(pol.RotateEvery, now)
 	}
+	if o.healLocked(now) && o.state == stateOpen {
+		// The deleted file is gone already; the new live file is the
+		// rotation.
+		return nil
+	}
 	if o.state != stateOpen {
 		if err := o.openLiveLocked(now); err != nil {
 			return fmt.Errorf("sink %s: rotate: %w", o.log, err)
