@@ -285,7 +285,12 @@ func TestReloadRemovesLeadingCron(t *testing.T) {
 			t.Fatalf("reload %d: exit %d (%s); supervise exited: %v\n%s", i, r.code, strings.TrimSpace(r.stderr), b.exited(), b.tail("supervise.stderr", 12))
 		}
 	}
-	if st := b.status(); st["s"].State != "running" || len(st) != 1 {
+	// s may still be inside its start_secs: wait for running, bounded.
+	st := b.status()
+	for deadline := time.Now().Add(10 * time.Second); st["s"].State == "starting" && time.Now().Before(deadline); st = b.status() {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if st["s"].State != "running" || len(st) != 1 {
 		t.Fatalf("after the reloads: %+v", st)
 	}
 }
