@@ -17,16 +17,20 @@ build:
 run: build
 	./examples/demo.sh $(BIN)
 
-# Every test: lint, unit tests with the race detector, then the end-to-end suite.
-test: lint unit e2e
+# Every test: lint, unit tests with the race detector, the end-to-end suite,
+# then the fault and abuse suite in its short mode (a few minutes).
+test: lint unit e2e chaos
 
 unit:
 	$(GO) test -race -count=1 ./...
 
 e2e: build
 	./e2e/run.sh $(BIN)
+	./scripts/logfile_e2e.sh $(BIN)
 
 lint:
+	$(GO) vet -tags e2e ./e2e/
+	$(GO) vet -tags chaos ./chaos/
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
