@@ -81,7 +81,11 @@ func (m *Manager) maintain(o *output, c *compressor) {
 
 // nextCompressible picks the oldest plain archive that the policy wants
 // compressed; with delay_compress the newest archive stays plain.
-func (o *output) nextCompressible() (fileArchive, bool) {
+func (o *output) nextCompressible() (fileArchive, bool) { return o.nextCompressibleExcept(0) }
+
+// nextCompressibleExcept is nextCompressible that skips the archive with
+// inode hold (0: none), which a program may still be writing to ([logfile]).
+func (o *output) nextCompressibleExcept(hold uint64) (fileArchive, bool) {
 	pol := o.pol.Load()
 	if pol.Compress == config.CompressNone {
 		return fileArchive{}, false
@@ -96,7 +100,7 @@ func (o *output) nextCompressible() (fileArchive, bool) {
 		as = as[:len(as)-1]
 	}
 	for _, a := range as {
-		if a.Ext == "" {
+		if a.Ext == "" && (hold == 0 || a.ino != hold) {
 			return a, true
 		}
 	}

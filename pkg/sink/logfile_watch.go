@@ -416,30 +416,6 @@ func (o *output) closeArchiveOnly() {
 	}
 }
 
-// nextCompressibleExcept is nextCompressible that skips the archive with
-// inode hold, which a program may still be writing to.
-func (o *output) nextCompressibleExcept(hold uint64) (fileArchive, bool) {
-	pol := o.pol.Load()
-	if pol.Compress == config.CompressNone {
-		return fileArchive{}, false
-	}
-	o.arcMu.Lock()
-	defer o.arcMu.Unlock()
-	as, err := o.archivesLocked()
-	if err != nil || len(as) == 0 {
-		return fileArchive{}, false
-	}
-	if pol.DelayCompress {
-		as = as[:len(as)-1]
-	}
-	for _, a := range as {
-		if a.Ext == "" && (hold == 0 || a.ino != hold) {
-			return a, true
-		}
-	}
-	return fileArchive{}, false
-}
-
 // settle releases the hold on the newest rename archive once the program
 // has let go of it: a new live file exists and the archive did not change
 // since the previous check. Until then compressing it would lose the lines
