@@ -456,9 +456,9 @@ func metricValue(text, series string) (float64, bool) {
 
 // testEvents: supervise prints every event on its stderr, and runs
 // event_command (docker/alert.sh, which appends to ALERT_LOG) for them. The
-// runner drops an event that arrives while the previous run for its kind is
-// still busy (pkg/procs/events.go), so only events that were seconds apart
-// are required from the alert log.
+// runner queues an event that arrives while the previous run for its kind is
+// still busy (pkg/procs/events.go), so the alert log may lag supervise's
+// stderr; only events that were seconds apart are required from it.
 func testEvents(t *testing.T, b *box, hook *webhook) {
 	stderr, err := os.ReadFile(filepath.Join(b.dir, "supervise.stderr"))
 	if err != nil {

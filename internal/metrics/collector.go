@@ -26,7 +26,7 @@ var states = []procs.State{
 
 var (
 	svcLabel = []string{"service"}
-	logLabel = []string{"service", "path"}
+	logLabel = []string{"path", "service"} // sorted by name, as client_golang writes them
 
 	famState = &family{"supervise_service_state",
 		"1 for the state the service is in, 0 for the others (one-hot over stopped, starting, running, backoff, stopping, exited, fatal, scheduled).",
@@ -103,11 +103,11 @@ func (c *collector) services(e *exposition, sts []procs.Status) {
 		if st.LogPath == "" {
 			continue
 		}
-		e.add(famLogBytes, float64(st.LogBytes), st.Name, st.LogPath)
-		e.add(famWritten, float64(st.BytesWritten), st.Name, st.LogPath)
-		e.add(famRotations, float64(st.Rotations), st.Name, st.LogPath)
-		e.add(famDropped, float64(st.DroppedBytes), st.Name, st.LogPath)
-		e.add(famArchive, float64(st.ArchiveBytes), st.Name, st.LogPath)
+		e.add(famLogBytes, float64(st.LogBytes), st.LogPath, st.Name)
+		e.add(famWritten, float64(st.BytesWritten), st.LogPath, st.Name)
+		e.add(famRotations, float64(st.Rotations), st.LogPath, st.Name)
+		e.add(famDropped, float64(st.DroppedBytes), st.LogPath, st.Name)
+		e.add(famArchive, float64(st.ArchiveBytes), st.LogPath, st.Name)
 		if dir := filepath.Dir(st.LogPath); !seen[dir] {
 			seen[dir] = true
 			dirs = append(dirs, dir)
