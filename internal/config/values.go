@@ -1,12 +1,15 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/supervise/supervise/internal/cron"
 )
 
 const (
@@ -64,51 +67,20 @@ func parseSize(v string) (int64, error) {
 	return n * mult, nil
 }
 
-// parseDuration is time.ParseDuration plus a `d` unit of 24 hours.
-// Negative durations are errors.
+// parseDuration is cron.ParseDuration (Go durations plus `d`) with the
+// messages of services.conf. Negative durations are errors.
 func parseDuration(v string) (time.Duration, error) {
-	bad := fmt.Errorf("%q is not a duration; accepted: %s", clip(v), acceptDuration)
 	if v == "0" {
 		return 0, nil
 	}
-	if v == "" {
-		return 0, bad
+	d, err := cron.ParseDuration(v)
+	switch {
+	case errors.Is(err, cron.ErrDurationRange):
+		return 0, fmt.Errorf("%q is too long; accepted: %s", clip(v), acceptDuration)
+	case err != nil || v == "":
+		return 0, fmt.Errorf("%q is not a duration; accepted: %s", clip(v), acceptDuration)
 	}
-	var total time.Duration
-	rest := v
-	for rest != "" {
-		i := 0
-		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '.') {
-			i++
-		}
-		j := i
-		for j < len(rest) && !(rest[j] >= '0' && rest[j] <= '9' || rest[j] == '.') {
-			j++
-		}
-		if i == 0 || j == i {
-			return 0, bad
-		}
-		num, unit := rest[:i], rest[i:j]
-		var d time.Duration
-		if unit == "d" {
-			f, err := strconv.ParseFloat(num, 64)
-			if err != nil || f*24*float64(time.Hour) >= math.MaxInt64 {
-				return 0, bad
-			}
-			d = time.Duration(f * 24 * float64(time.Hour))
-		} else {
-			var err error
-			if d, err = time.ParseDuration(num + unit); err != nil {
-				return 0, bad
-			}
-		}
-		if total > math.MaxInt64-d {
-			return 0, fmt.Errorf("%q is too long; accepted: %s", clip(v), acceptDuration)
-		}
-		total += d
-		rest = rest[j:]
-	}
-	return total, nil
+	return d, nil
 }
 
 // parseAmount reads a size or a percentage such as 5% or 2.5%.

@@ -10,7 +10,9 @@
 package cron
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -109,7 +111,7 @@ func parseEvery(arg string) (time.Duration, error) {
 	if arg == "" {
 		return 0, fmt.Errorf("@every needs a duration; accepted: @every 10m, @every 1h30m, @every 1d")
 	}
-	d, err := parseDuration(arg)
+	d, err := ParseDuration(arg)
 	if err != nil {
 		return 0, fmt.Errorf("@every %q: %v; accepted: a duration of at least 1s such as 30s, 10m, 1h30m, 1d", truncate(arg), err)
 	}
@@ -119,9 +121,14 @@ func parseEvery(arg string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseDuration is time.ParseDuration plus a `d` (24h) unit, so that cron
-// specs accept the same durations as the rest of services.conf.
-func parseDuration(s string) (time.Duration, error) {
+// ErrDurationRange is ParseDuration's error for a sum past time.Duration's
+// range; any other error means the text is not a duration.
+var ErrDurationRange = errors.New("duration too large")
+
+// ParseDuration is time.ParseDuration plus a `d` (24h) unit. It is the one
+// duration grammar of supervise: `@every` here and every duration key of
+// services.conf (internal/config) use it.
+func ParseDuration(s string) (time.Duration, error) {
 	var total time.Duration
 	rest := s
 	for rest != "" {
@@ -140,7 +147,7 @@ func parseDuration(s string) (time.Duration, error) {
 		var d time.Duration
 		if unit == "d" {
 			n, err := strconv.ParseFloat(num, 64)
-			if err != nil || n*24 > float64(1<<63-1)/float64(time.Hour) {
+			if err != nil || n*24*float64(time.Hour) >= math.MaxInt64 {
 				return 0, fmt.Errorf("invalid duration")
 			}
 			d = time.Duration(n * 24 * float64(time.Hour))
@@ -151,8 +158,8 @@ func parseDuration(s string) (time.Duration, error) {
 				return 0, fmt.Errorf("invalid duration")
 			}
 		}
-		if total > 1<<63-1-d {
-			return 0, fmt.Errorf("duration too large")
+		if total > math.MaxInt64-d {
+			return 0, ErrDurationRange
 		}
 		total += d
 		rest = rest[j:]
