@@ -329,7 +329,22 @@ func (s *Supervisor) Status(names []string) ([]Status, error) {
 }
 
 // Signal sends sig to the process group of each named service that runs.
+// Naming one service that does not run is an error; in a list or "all",
+// such services are skipped.
 func (s *Supervisor) Signal(sig syscall.Signal, names []string) error {
+	strict := len(names) == 1 && names[0] != "all"
+	return s.signalEach(names, strict, func(*service) syscall.Signal { return sig })
+}
+
+// ReloadSignal sends each named service its reload_signal; every named
+// service must be running.
+func (s *Supervisor) ReloadSignal(names []string) error {
+	return s.signalEach(names, true, func(svc *service) syscall.Signal { return svc.cfg.ReloadSignal })
+}
+
+// signalEach signals the group of each named service that runs; strict
+// makes a named service that does not run an error.
+func (s *Supervisor) signalEach(names []string, strict bool, sigOf func(*service) syscall.Signal) error {
 	return s.call(func(reply chan<- error) {
 		list, err := s.resolve(names)
 		if err != nil {
@@ -339,34 +354,12 @@ func (s *Supervisor) Signal(sig syscall.Signal, names []string) error {
 		var errs []error
 		for _, svc := range list {
 			if svc.run == nil || svc.run.exit != nil {
-				if len(names) == 1 && names[0] != "all" {
+				if strict {
 					errs = append(errs, fmt.Errorf("service %s is not running", svc.cfg.Name))
 				}
 				continue
 			}
-			if err := svc.run.child.SignalGroup(sig); err != nil && !errors.Is(err, signals.ErrFinished) {
-				errs = append(errs, fmt.Errorf("service %s: %w", svc.cfg.Name, err))
-			}
-		}
-		reply <- errors.Join(errs...)
-	})
-}
-
-// ReloadSignal sends each named service its reload_signal.
-func (s *Supervisor) ReloadSignal(names []string) error {
-	return s.call(func(reply chan<- error) {
-		list, err := s.resolve(names)
-		if err != nil {
-			reply <- err
-			return
-		}
-		var errs []error
-		for _, svc := range list {
-			if svc.run == nil || svc.run.exit != nil {
-				errs = append(errs, fmt.Errorf("service %s is not running", svc.cfg.Name))
-				continue
-			}
-			if err := svc.run.child.SignalGroup(svc.cfg.ReloadSignal); err != nil && !errors.Is(err, signals.ErrFinished) {
+			if err := svc.run.child.SignalGroup(sigOf(svc)); err != nil && !errors.Is(err, signals.ErrFinished) {
 				errs = append(errs, fmt.Errorf("service %s: %w", svc.cfg.Name, err))
 			}
 		}
