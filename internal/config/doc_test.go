@@ -73,3 +73,27 @@ func keysOf[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestReadmeExampleParses keeps the services.conf shown in README.md valid:
+// a newcomer copies it first.
+func TestReadmeExampleParses(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```ini\n")
+	if !ok {
+		t.Fatal("README.md has no ```ini block")
+	}
+	example, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("README.md: the ```ini block is not closed")
+	}
+	cfg, err := ParseOptions("README.md", []byte(example), testOptions())
+	if err != nil {
+		t.Fatalf("the README's example does not parse:\n%v", err)
+	}
+	if len(cfg.Services) < 4 {
+		t.Errorf("the README's example has %d services", len(cfg.Services))
+	}
+}
