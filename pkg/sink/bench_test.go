@@ -12,6 +12,7 @@ import (
 
 	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 
 	"github.com/supervise/supervise/internal/config"
 	"github.com/supervise/supervise/internal/linecheck"
@@ -89,7 +90,9 @@ func BenchmarkCopyBaseline(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			growPipe(pr)
+			if _, err := unix.FcntlInt(pr.Fd(), unix.F_SETPIPE_SZ, pipeSize); err != nil {
+				b.Fatal(err)
+			}
 			pw.Fd() // blocking, like the child's end in BenchmarkSinkWrite
 			done := make(chan int64)
 			go func() {

@@ -2,11 +2,12 @@ package sink
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/creack/pty"
@@ -32,6 +33,12 @@ type Capture struct {
 
 	childOnce sync.Once
 	stopOnce  sync.Once
+	// Close sets stopping, interrupts a reader parked in the netpoller
+	// and makes wake readable, which ends a reader's wait in poll(2). wake
+	// is closed once every reader has finished.
+	stopping atomic.Bool
+	wake     *os.File
+	wakeFd   int
 }
 
 // Attach creates fresh pipes, or a pty, for one run of the service and
@@ -44,34 +51,31 @@ func (l *Log) Attach(tty bool) (*Capture, error) {
 	if l.closed {
 		return nil, ErrClosed
 	}
-	c := &Capture{log: l, done: make(chan struct{})}
+	wfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
+	}
+	c := &Capture{log: l, done: make(chan struct{}), wake: os.NewFile(uintptr(wfd), "wake"), wakeFd: wfd}
 	if tty {
 		master, t, err := openPTY()
 		if err != nil {
 			return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
 		}
 		c.Stdout, c.Stderr = t, t
-		c.readers = []*reader{{c: c, f: master}}
+		c.readers = []*reader{{c: c, fd: master}}
 	} else {
-		or, ow, err := os.Pipe()
+		or, ow, err := capturePipe()
 		if err != nil {
 			return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
 		}
-		er, ew, err := os.Pipe()
+		er, ew, err := capturePipe()
 		if err != nil {
-			or.Close()
+			unix.Close(or)
 			ow.Close()
 			return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
 		}
-		for _, r := range []*os.File{or, er} {
-			growPipe(r)
-		}
-		// Fd switches the child's ends to blocking mode: a child must not
-		// inherit an O_NONBLOCK stdout (Python would fail with EAGAIN).
-		ow.Fd()
-		ew.Fd()
 		c.Stdout, c.Stderr = ow, ew
-		c.readers = []*reader{{c: c, f: or}, {c: c, f: er, stderr: true}}
+		c.readers = []*reader{{c: c, fd: or}, {c: c, fd: er, stderr: true}}
 	}
 	l.captures[c] = struct{}{}
 	c.wg.Add(len(c.readers))
@@ -82,6 +86,7 @@ func (l *Log) Attach(tty bool) (*Capture, error) {
 	}
 	go func() {
 		c.wg.Wait()
+		c.wake.Close()
 		l.mu.Lock()
 		delete(l.captures, c)
 		l.mu.Unlock()
@@ -90,33 +95,21 @@ func (l *Log) Attach(tty bool) (*Capture, error) {
 	return c, nil
 }
 
-func growPipe(f *os.File) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	_ = rc.Control(func(fd uintptr) {
-		_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)
-	})
-}
-
 // openPTY opens a pty pair, sized like supervise's terminal (80x24 when
 // stdout is not one), with ONLCR off so that lines keep "\n" endings.
-func openPTY() (master, tty *os.File, err error) {
-	master, tty, err = pty.Open()
+func openPTY() (int, *os.File, error) {
+	master, tty, err := pty.Open()
 	if err != nil {
-		return nil, nil, err
+		return -1, nil, err
 	}
 	ws := &pty.Winsize{Rows: 24, Cols: 80}
 	if w, err := unix.IoctlGetWinsize(1, unix.TIOCGWINSZ); err == nil && w.Row > 0 && w.Col > 0 {
 		ws = &pty.Winsize{Rows: w.Row, Cols: w.Col}
 	}
-	// Only the tty side is touched through Fd (which makes a file
-	// blocking); the master must stay pollable so Close can interrupt it.
-	fail := func(err error) (*os.File, *os.File, error) {
+	fail := func(err error) (int, *os.File, error) {
 		master.Close()
 		tty.Close()
-		return nil, nil, err
+		return -1, nil, err
 	}
 	if err := pty.Setsize(tty, ws); err != nil {
 		return fail(err)
@@ -130,10 +123,19 @@ func openPTY() (master, tty *os.File, err error) {
 	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
 		return fail(err)
 	}
-	if err := master.SetReadDeadline(time.Time{}); err != nil {
-		return fail(fmt.Errorf("pty master does not support deadlines: %w", err))
+	// The master is read like a capture pipe: a raw non-blocking
+	// descriptor outside the netpoller.
+	mfd, err := unix.FcntlInt(master.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return fail(err)
 	}
-	return master, tty, nil
+	master.Close()
+	if err := unix.SetNonblock(mfd, true); err != nil {
+		unix.Close(mfd)
+		tty.Close()
+		return -1, nil, err
+	}
+	return mfd, tty, nil
 }
 
 // CloseChildEnds closes supervise's copies of the child's ends; procs
@@ -158,29 +160,23 @@ func (c *Capture) Done() <-chan struct{} { return c.done }
 func (c *Capture) Close() {
 	c.stopOnce.Do(func() {
 		c.CloseChildEnds()
+		c.stopping.Store(true)
 		for _, r := range c.readers {
-			// Wakes a blocked Read with os.ErrDeadlineExceeded; on a
-			// reader that already finished this reports ErrClosed.
-			_ = r.f.SetReadDeadline(time.Unix(1, 0))
+			r.interrupt()
 		}
+		// Ends every reader's wait in poll(2); after the last reader the
+		// file is closed and this write fails harmlessly.
+		one := [8]byte{1}
+		_, _ = c.wake.Write(one[:])
 	})
 	<-c.done
 }
 
-// reader reads one stream of a capture.
-type reader struct {
-	c      *Capture
-	f      *os.File // supervise's end: pipe read end or pty master
-	stderr bool
-	buf    []byte // pending partial line at the front, then room to read
-	fr     framer
-	now    time.Time
-}
-
 func (r *reader) run() {
 	defer r.c.wg.Done()
-	defer r.f.Close()
+	defer unix.Close(r.fd)
 	n := 0
+	var yielded time.Time
 	for {
 		pol := r.c.log.route.Load().pol
 		if need := readSize + maxLineOf(pol) + 1; len(r.buf) < need {
@@ -190,15 +186,21 @@ func (r *reader) run() {
 		}
 		// At most readSize per read: the fast path relies on every line
 		// that starts inside one read being shorter than max_line.
-		k, err := r.f.Read(r.buf[n : n+readSize])
+		k, err := r.read(r.buf[n : n+readSize])
 		if k > 0 {
 			n = r.consume(n, n+k)
+			r.account(k)
+		}
+		if r.busy.Load() && r.now.Sub(yielded) >= yieldEvery {
+			// Not every chunk: Gosched wakes an idle thread each time.
+			runtime.Gosched()
+			yielded = r.now
 		}
 		if err != nil {
 			// io.EOF, EIO from a pty master whose tty side is closed,
-			// or the deadline set by Close: the stream is over either
-			// way. A partial last line is written with a newline.
-			if errors.Is(err, os.ErrDeadlineExceeded) {
+			// or Close: the stream is over either way. A partial last
+			// line is written with a newline.
+			if err == errStopped {
 				n = r.drain(n)
 			}
 			if n > 0 {
@@ -208,32 +210,6 @@ func (r *reader) run() {
 			return
 		}
 	}
-}
-
-// drainLimit bounds the final drain at Close: what the pipe held then,
-// not whatever a grandchild keeps writing.
-const drainLimit = 2 * pipeSize
-
-// drain reads what is already in the pipe when Close stopped the reader
-// (a deadline makes Read fail without looking), so that lines written
-// before the service exited are not lost at shutdown. The descriptor is
-// non-blocking: the loop ends at EAGAIN.
-func (r *reader) drain(n int) int {
-	rc, err := r.f.SyscallConn()
-	if err != nil {
-		return n
-	}
-	_ = rc.Control(func(fd uintptr) {
-		for total := 0; total < drainLimit; {
-			k, err := unix.Read(int(fd), r.buf[n:n+readSize])
-			if k <= 0 || err != nil {
-				return
-			}
-			total += k
-			n = r.consume(n, n+k)
-		}
-	})
-	return n
 }
 
 // consume handles buf[:end], of which buf[old:end] was just read, and

@@ -47,6 +47,8 @@ type contestant struct {
 	Setup func(dir string) error
 	// Keys are the supervise service keys that make this variant.
 	Keys []string
+	// Bin overrides --bin (the --compare rows).
+	Bin string
 
 	Layout  numbered.Layout
 	LogPath string // relative to dir
@@ -97,7 +99,7 @@ func contestants(b *bench) []*contestant {
 	tty.TTY, tty.Alt = true, refPty
 	tty.Opt.FinalForm = true // a pty turns "\n" into "\r\n"
 
-	return []*contestant{
+	cs := []*contestant{
 		{Name: "gen > file", Kind: kindPipe, Group: "limit", Layout: numbered.Single, LogPath: "out", Ref: refCat},
 		{Name: refCat, Kind: kindPipe, Group: "limit", ToFile: true, Layout: numbered.Single, LogPath: "out", Ref: refCat,
 			Logger: func(string) []string { return []string{b.tool("cat")} }},
@@ -129,6 +131,14 @@ func contestants(b *bench) []*contestant {
 			Layout: numbered.Numbered, LogPath: "gen.log", Ref: refCat},
 		plain, ts, gz, zs, collapse, tty,
 	}
+	if b.compare != "" {
+		for _, c := range cs[len(cs)-6:] {
+			alt := *c
+			alt.Name, alt.Bin, alt.Group = c.Name+" [B]", b.compare, "supervise [B]"
+			cs = append(cs, &alt)
+		}
+	}
+	return cs
 }
 
 func withSetup(c *contestant, setup func(dir string) error) *contestant {

@@ -27,6 +27,7 @@ func main() {
 // bench is one benchmark run's settings and state.
 type bench struct {
 	bin       string // supervise
+	compare   string // a second supervise binary, run as "[B]" rows beside bin's (A/B of a change)
 	gen       string
 	ptycat    string
 	sizeText  string
@@ -64,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	b := &bench{progress: stderr, tools: map[string]string{}}
 	fs.StringVar(&b.bin, "bin", "bin/supervise", "the supervise binary")
+	fs.StringVar(&b.compare, "compare", "", "a second supervise binary: every supervise row also runs with it, named \"... [B]\" (for A/B of a change in one run)")
 	fs.StringVar(&b.gen, "gen", "", "the gen binary (bench/cmd/gen)")
 	fs.StringVar(&b.ptycat, "ptycat", "", "the ptycat binary (bench/cmd/ptycat)")
 	fs.StringVar(&b.sizeText, "size", "400M", "bytes each contestant logs")
@@ -100,7 +102,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if b.timeout == 0 {
 		b.timeout = 60*time.Second + time.Duration(b.size/(4<<20))*time.Second
 	}
-	for _, p := range []*string{&b.bin, &b.gen, &b.ptycat} {
+	for _, p := range []*string{&b.bin, &b.gen, &b.ptycat, &b.compare} {
+		if *p == "" {
+			continue
+		}
 		if *p, err = filepath.Abs(*p); err != nil {
 			fmt.Fprintf(stderr, "runner: %v\n", err)
 			return 2

@@ -215,8 +215,12 @@ func (b *bench) runSupervise(c *contestant, dir string) (start, done time.Time, 
 		return
 	}
 	defer devnull.Close()
+	bin := b.bin
+	if c.Bin != "" {
+		bin = c.Bin
+	}
 	start = time.Now()
-	p, err := spawn([]string{b.bin, "-c", conf}, dir, [3]*os.File{devnull, out, out}, os.Environ())
+	p, err := spawn([]string{bin, "-c", conf}, dir, [3]*os.File{devnull, out, out}, os.Environ())
 	if err != nil {
 		return
 	}

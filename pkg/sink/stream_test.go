@@ -1,0 +1,121 @@
+package sink
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestStreamModes: a stream turns busy under a burst (its thread waits in
+// poll(2)), goes back to the netpoller when quiet, and no line is lost or
+// torn across either change.
+func TestStreamModes(t *testing.T) {
+	dir := t.TempDir()
+	m := newManager(t, Options{})
+	p := policy(dir)
+	l, err := m.Open("svc", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := l.Attach(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.readers[0]
+	const burst = 20000 // lines of 199 bytes: ~4 MiB, well over busyBytes
+	writeRange(t, c.Stdout, "out", 0, burst, 199, 1)
+	waitFor(t, "the stream to turn busy", r.busy.Load)
+	waitFor(t, "the quiet stream to park", func() bool { return !r.busy.Load() })
+	// A trickle stays in the netpoller; the next burst turns busy again.
+	writeRange(t, c.Stdout, "out", burst, 10, 199, 2)
+	if r.busy.Load() {
+		t.Fatal("ten lines made the stream busy")
+	}
+	writeRange(t, c.Stdout, "out", burst+10, burst, 199, 3)
+	waitFor(t, "the stream to turn busy again", r.busy.Load)
+	c.CloseChildEnds()
+	waitDone(t, c)
+	checkLog(t, p.Path, map[string]uint64{"out": 2*burst + 10})
+}
+
+// TestCloseBusyStream: Close stops a busy reader whose pipe a grandchild
+// still holds, after draining what was written.
+func TestCloseBusyStream(t *testing.T) {
+	dir := t.TempDir()
+	m := newManager(t, Options{})
+	p := policy(dir)
+	l, err := m.Open("svc", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := l.Attach(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Dup(int(c.Stdout.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := os.NewFile(uintptr(fd), "grandchild")
+	defer held.Close()
+	writeLines(t, held, "out", 20000, 199, 1)
+	c.CloseChildEnds()
+	waitFor(t, "the stream to turn busy", c.readers[0].busy.Load)
+	c.Close()
+	checkLog(t, p.Path, map[string]uint64{"out": 20000})
+}
+
+// TestQuietStreamsHoldNoThread: streams that are not busy wait in the
+// netpoller, so a hundred quiet services do not cost a hundred threads
+// (Go never ends a thread it made).
+func TestQuietStreamsHoldNoThread(t *testing.T) {
+	dir := t.TempDir()
+	m := newManager(t, Options{})
+	before := threads(t)
+	const n = 50
+	var caps []*Capture
+	for i := range n {
+		p := policy(dir)
+		p.Path = filepath.Join(dir, "svc"+string(rune('a'+i%26))+strings.Repeat("x", i/26)+".log")
+		l, err := m.Open("svc"+p.Path, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := l.Attach(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		caps = append(caps, c)
+		if _, err := c.Stdout.WriteString("started\n"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Stderr.WriteString("warning\n"); err != nil {
+			t.Fatal(err)
+		}
+		defer func(p string) {
+			c.CloseChildEnds()
+			waitDone(t, c)
+			if got := read(t, p); got != "started\nwarning\n" && got != "warning\nstarted\n" {
+				t.Errorf("%s = %q", p, got)
+			}
+		}(p.Path)
+	}
+	// Give every reader time to read its line and wait again.
+	time.Sleep(2 * busyWait)
+	if after := threads(t); after > before+10 {
+		t.Fatalf("%d quiet streams made %d threads (%d before)", 2*n, after-before, before)
+	}
+}
+
+func threads(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
