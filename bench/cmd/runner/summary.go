@@ -110,12 +110,13 @@ func (s *summary) MiBps() float64 {
 	return float64(s.Bytes) / (1 << 20) / s.WallS
 }
 
-// CPUPerGiB is the logger's CPU seconds per GiB written by gen.
-func (s *summary) CPUPerGiB() float64 {
+// CPUPerGB is the logger's CPU seconds per GB (10^9 bytes, the issue's
+// unit) written by gen.
+func (s *summary) CPUPerGB() float64 {
 	if s.CPUS < 0 {
 		return -1
 	}
-	return s.CPUS / (float64(s.Bytes) / (1 << 30))
+	return s.CPUS / (float64(s.Bytes) / 1e9)
 }
 
 // versus is the median over rounds of a's throughput over b's, and of a's
