@@ -59,6 +59,8 @@ type output struct {
 	// compressor never holds it while compressing, only for the rename.
 	arcMu     sync.Mutex
 	dirClosed bool
+	dirBuf    []byte   // getdents buffer, under arcMu
+	dirNames  []string // the last listing, under arcMu
 
 	liveSize     atomic.Int64
 	written      atomic.Int64
@@ -418,16 +420,13 @@ func (o *output) archivesLocked() ([]fileArchive, error) {
 	if o.dirClosed {
 		return nil, errClosed
 	}
-	if _, err := o.dir.Seek(0, 0); err != nil {
-		return nil, err
-	}
-	ents, err := o.dir.ReadDir(-1)
+	names, err := o.dirNamesLocked()
 	if err != nil {
 		return nil, err
 	}
 	var out []fileArchive
-	for _, e := range ents {
-		a, ok := archive.Parse(o.base, e.Name())
+	for _, n := range names {
+		a, ok := archive.Parse(o.base, n)
 		if !ok {
 			continue
 		}
@@ -445,6 +444,35 @@ func (o *output) archivesLocked() ([]fileArchive, error) {
 	}
 	sortArchives(out)
 	return out, nil
+}
+
+// dirNamesLocked lists the log directory into a slice that stays valid
+// until the next call. Rotation and compression list it several times per
+// archive; os.File's ReadDir allocated a buffer and an entry per name each
+// time, garbage that went on growing peak RSS until the next GC.
+func (o *output) dirNamesLocked() ([]string, error) {
+	if _, err := unix.Seek(o.dirfd(), 0, 0); err != nil {
+		return nil, err
+	}
+	if o.dirBuf == nil {
+		o.dirBuf = make([]byte, 8<<10)
+	}
+	names := o.dirNames[:0]
+	for {
+		n, err := unix.Getdents(o.dirfd(), o.dirBuf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "getdents", Path: filepath.Dir(o.path), Err: err}
+		}
+		if n <= 0 {
+			break
+		}
+		_, _, names = unix.ParseDirent(o.dirBuf[:n], -1, names)
+	}
+	o.dirNames = names
+	return names, nil
 }
 
 // fileArchive is an archive on disk.

@@ -48,10 +48,7 @@ func (o *output) retain(now time.Time) {
 func (o *output) recover() {
 	o.arcMu.Lock()
 	defer o.arcMu.Unlock()
-	if _, err := o.dir.Seek(0, 0); err != nil {
-		return
-	}
-	names, err := o.dir.Readdirnames(-1)
+	names, err := o.dirNamesLocked()
 	if err != nil {
 		return
 	}

@@ -154,10 +154,7 @@ func (o *output) archiveNamesLocked() ([]archive.Archive, error) {
 	if o.dirClosed {
 		return nil, errClosed
 	}
-	if _, err := o.dir.Seek(0, 0); err != nil {
-		return nil, err
-	}
-	names, err := o.dir.Readdirnames(-1)
+	names, err := o.dirNamesLocked()
 	if err != nil {
 		return nil, err
 	}
