@@ -223,8 +223,8 @@ func archiveMode(pol *config.LogPolicy) uint32 {
 //     file to zero at once.
 //
 // Bytes the program writes between the last read of step 3 and the
-// truncate are lost: that window is a few system calls, and
-// TestLogfileCopyTruncateLoss measures it. A crash before step 2 leaves
+// truncate are lost, as whole lines: that window is a few system calls,
+// and TestLogfileCopyTruncateLoss measures it. A crash before step 2 leaves
 // only the temporary file (removed at the next start); a crash between 2
 // and 3 duplicates lines, never loses them.
 func (o *output) copyTruncate(pol *config.LogPolicy, st liveStat, now time.Time) (string, error) {
@@ -301,7 +301,7 @@ func (o *output) copyTruncate(pol *config.LogPolicy, st liveStat, now time.Time)
 	}
 	// The window: catch up until a read finds nothing more, then truncate
 	// with nothing in between.
-	if err := catchUpTruncate(dst, sfd, off, buf); err != nil {
+	if err := catchUpTruncate(dst, sfd, off, buf, pauseTail); err != nil {
 		return name, fmt.Errorf("%s: %w", o.base, err)
 	}
 	if err := dst.Sync(); err != nil {
@@ -334,10 +334,25 @@ func copyFrom(dst io.Writer, src *os.File, off int64, buf []byte) (int64, error)
 // truncate then happens anyway, and what the writer adds meanwhile is lost.
 const catchUpMax = 1024
 
+// tailWaits bounds how often the catch-up waits (tailPause each) for the
+// rest of a line it caught half-written. A write that crosses a page
+// boundary makes its first part visible before the rest (the file size
+// grows page by page); truncating then would leave the archive ending in a
+// torn line whose rest is lost. The writer holds the inode lock until its
+// write is done, so the rest comes within microseconds unless it is
+// preempted; a partial line that stays (a prompt) is archived as it is.
+const (
+	tailWaits = 100
+	tailPause = 100 * time.Microsecond
+)
+
 // catchUpTruncate copies what was appended since off and truncates the live
-// file right after a read that returned nothing: the only bytes lost are
-// those written between that pread(2) and the ftruncate(2).
-func catchUpTruncate(dst io.Writer, sfd int, off int64, buf []byte) error {
+// file right after a read that returned nothing and ended on a whole line:
+// the only bytes lost are whole lines written between that pread(2) and the
+// ftruncate(2). pause waits between tries for a line's rest (a test hook).
+func catchUpTruncate(dst io.Writer, sfd int, off int64, buf []byte, pause func()) error {
+	partial := false // what was copied so far ends inside a line
+	waits := 0
 	for range catchUpMax {
 		n, err := rawPread(sfd, buf, off)
 		if err == unix.EINTR {
@@ -349,17 +364,28 @@ func catchUpTruncate(dst io.Writer, sfd int, off int64, buf []byte) error {
 			return fmt.Errorf("copy: %w; live file not truncated", err)
 		}
 		if n == 0 {
-			break
+			if !partial || waits == tailWaits {
+				break
+			}
+			waits++
+			pause()
+			continue
 		}
 		if _, err := dst.Write(buf[:n]); err != nil {
 			return fmt.Errorf("copy: %w; live file not truncated", err)
 		}
 		off += int64(n)
+		partial = buf[n-1] != '\n'
 	}
 	if err := rawTruncate(sfd); err != nil {
 		return fmt.Errorf("truncate: %w", err)
 	}
 	return nil
+}
+
+func pauseTail() {
+	ts := unix.NsecToTimespec(int64(tailPause))
+	_ = unix.Nanosleep(&ts, nil)
 }
 
 // rawPread and rawTruncate skip the Go scheduler's syscall bookkeeping
