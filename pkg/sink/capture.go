@@ -178,15 +178,10 @@ func (r *reader) run() {
 	n := 0
 	var yielded time.Time
 	for {
-		pol := r.c.log.route.Load().pol
-		if need := readSize + maxLineOf(pol) + 1; len(r.buf) < need {
-			nb := make([]byte, need)
-			copy(nb, r.buf[:n])
-			r.buf = nb
+		k, err := r.read(r.room(n))
+		if k == r.chunk && r.chunk < readSize {
+			r.chunk *= 2
 		}
-		// At most readSize per read: the fast path relies on every line
-		// that starts inside one read being shorter than max_line.
-		k, err := r.read(r.buf[n : n+readSize])
 		if k > 0 {
 			n = r.consume(n, n+k)
 			r.account(k)
@@ -210,6 +205,29 @@ func (r *reader) run() {
 			return
 		}
 	}
+}
+
+// minChunk is the first read size of a stream; it doubles with every read
+// that fills it and is readSize once the stream is busy, so a quiet
+// service's buffer stays a few KiB (each stream could need readSize +
+// max_line, 128 KiB by default).
+const minChunk = 4 << 10
+
+// room returns where the next read goes: after the n bytes of a pending
+// partial line, at most readSize, since the fast path relies on every line
+// that starts inside one read being shorter than max_line. The buffer keeps
+// one byte more, for the newline added to a last partial line.
+func (r *reader) room(n int) []byte {
+	r.chunk = max(r.chunk, minChunk)
+	if r.busy.Load() {
+		r.chunk = readSize
+	}
+	if need := n + r.chunk + 1; len(r.buf) < need {
+		nb := make([]byte, max(need, min(2*len(r.buf), readSize+maxLineOf(r.c.log.route.Load().pol)+1)))
+		copy(nb, r.buf[:n])
+		r.buf = nb
+	}
+	return r.buf[n : n+r.chunk]
 }
 
 // consume handles buf[:end], of which buf[old:end] was just read, and

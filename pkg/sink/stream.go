@@ -46,6 +46,7 @@ type reader struct {
 	winFrom time.Time
 	winSize int    // bytes read since winFrom
 	buf     []byte // pending partial line at the front, then room to read
+	chunk   int    // the next read's size (room)
 	fr      framer
 	now     time.Time
 
@@ -194,7 +195,7 @@ const drainLimit = 2 * pipeSize
 // shutdown. The loop ends at EAGAIN.
 func (r *reader) drain(n int) int {
 	for total := 0; total < drainLimit; {
-		k, err := unix.Read(r.fd, r.buf[n:n+readSize])
+		k, err := unix.Read(r.fd, r.room(n))
 		if k <= 0 || err != nil {
 			return n
 		}

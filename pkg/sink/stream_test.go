@@ -119,3 +119,44 @@ func threads(t *testing.T) int {
 	}
 	return len(ents)
 }
+
+// TestBufferGrowsWithTheStream: a quiet stream keeps a buffer of a few KiB;
+// a chatty one grows to full-size reads. Every line is whole either way.
+func TestBufferGrowsWithTheStream(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		lines    uint64
+		min, max int
+	}{
+		{"quiet", 100, 0, 2*minChunk + 1},
+		{"chatty", 40000, readSize, 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			m := newManager(t, Options{})
+			p := policy(dir)
+			l, err := m.Open("svc", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := l.Attach(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.lines < 1000 {
+				// One line per write, as a quiet service does.
+				for i := range tc.lines {
+					writeRange(t, c.Stdout, "out", i, 1, 80, i)
+				}
+			} else {
+				writeLines(t, c.Stdout, "out", tc.lines, 199, 1)
+			}
+			c.CloseChildEnds()
+			waitDone(t, c) // the reader has finished: its buffer is ours to look at
+			if got := len(c.readers[0].buf); got < tc.min || got > tc.max {
+				t.Fatalf("buffer of %d bytes, want %d..%d", got, tc.min, tc.max)
+			}
+			checkLog(t, p.Path, map[string]uint64{"out": tc.lines})
+		})
+	}
+}
