@@ -56,26 +56,9 @@ func (l *Log) Attach(tty bool) (*Capture, error) {
 		return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
 	}
 	c := &Capture{log: l, done: make(chan struct{}), wake: os.NewFile(uintptr(wfd), "wake"), wakeFd: wfd}
-	if tty {
-		master, t, err := openPTY()
-		if err != nil {
-			return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
-		}
-		c.Stdout, c.Stderr = t, t
-		c.readers = []*reader{{c: c, fd: master}}
-	} else {
-		or, ow, err := capturePipe()
-		if err != nil {
-			return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
-		}
-		er, ew, err := capturePipe()
-		if err != nil {
-			unix.Close(or)
-			ow.Close()
-			return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
-		}
-		c.Stdout, c.Stderr = ow, ew
-		c.readers = []*reader{{c: c, fd: or}, {c: c, fd: er, stderr: true}}
+	if err := c.open(tty); err != nil {
+		c.wake.Close()
+		return nil, fmt.Errorf("sink %s: attach: %w", l.name, err)
 	}
 	l.captures[c] = struct{}{}
 	c.wg.Add(len(c.readers))
@@ -93,6 +76,32 @@ func (l *Log) Attach(tty bool) (*Capture, error) {
 		close(c.done)
 	}()
 	return c, nil
+}
+
+// open makes the streams: two pipes, or one pty.
+func (c *Capture) open(tty bool) error {
+	if tty {
+		master, t, err := openPTY()
+		if err != nil {
+			return err
+		}
+		c.Stdout, c.Stderr = t, t
+		c.readers = []*reader{{c: c, fd: master}}
+		return nil
+	}
+	or, ow, err := capturePipe(c, false)
+	if err != nil {
+		return err
+	}
+	er, ew, err := capturePipe(c, true)
+	if err != nil {
+		unix.Close(or.fd)
+		ow.Close()
+		return err
+	}
+	c.Stdout, c.Stderr = ow, ew
+	c.readers = []*reader{or, er}
+	return nil
 }
 
 // openPTY opens a pty pair, sized like supervise's terminal (80x24 when

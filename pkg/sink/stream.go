@@ -57,20 +57,20 @@ type reader struct {
 // capturePipe makes one capture pipe: supervise's read end is a raw
 // non-blocking descriptor outside the netpoller, and the child's end is a
 // blocking file (Python fails on an O_NONBLOCK stdout).
-func capturePipe() (int, *os.File, error) {
+func capturePipe(c *Capture, stderr bool) (*reader, *os.File, error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		return -1, nil, err
+		return nil, nil, err
 	}
 	if err := unix.SetNonblock(p[0], true); err != nil {
 		unix.Close(p[0])
 		unix.Close(p[1])
-		return -1, nil, err
+		return nil, nil, err
 	}
 	// A burst survives a short stall of the reader (a rotation, a slow
 	// disk) without blocking the service; the kernel may grant less.
 	_, _ = unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, pipeSize)
-	return p[0], os.NewFile(uintptr(p[1]), "|1"), nil
+	return &reader{c: c, fd: p[0], stderr: stderr}, os.NewFile(uintptr(p[1]), "|1"), nil
 }
 
 // read returns the next chunk. While the stream holds more than a chunk it
