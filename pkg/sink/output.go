@@ -424,7 +424,7 @@ func (o *output) archivesLocked() ([]fileArchive, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []fileArchive
+	out := make([]fileArchive, 0, len(names)) // one allocation: this runs several times per rotation
 	for _, n := range names {
 		a, ok := archive.Parse(o.base, n)
 		if !ok {

@@ -158,7 +158,7 @@ func (o *output) archiveNamesLocked() ([]archive.Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	var as []archive.Archive
+	as := make([]archive.Archive, 0, len(names))
 	for _, n := range names {
 		if a, ok := archive.Parse(o.base, n); ok {
 			as = append(as, a)
