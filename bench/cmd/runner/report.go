@@ -51,7 +51,8 @@ func (rep *report) write(mdPath, pngPath string) error {
 		rep.Began.UTC().Format("2006-01-02 15:04 MST"), rep.Took.Round(time.Second))
 	w("Ratios are the headline: each run is paired with a run of `gen | cat > file` right before or after it,\n")
 	w("each ratio is taken within its pair, and the median over rounds is shown. Absolute numbers depend on\n")
-	w("the machine and on what else it was doing.\n\n")
+	w("the machine and on what else it was doing. What the profiles showed and what was changed to get\n")
+	w("these numbers: [performance.md](performance.md).\n\n")
 
 	m := rep.Machine
 	w("## Machine\n\n")
