@@ -41,8 +41,9 @@ type reader struct {
 	c       *Capture
 	fd      int // supervise's end: pipe read end or pty master, non-blocking
 	stderr  bool
-	drained bool        // the last read emptied the stream: wait before reading
-	busy    atomic.Bool // wait in poll(2), not in the netpoller; atomic for the tests
+	drained bool         // the last read emptied the stream: wait before reading
+	busy    atomic.Bool  // wait in poll(2), not in the netpoller; atomic for the tests
+	turns   atomic.Int32 // times the stream turned busy, for the tests
 	winFrom time.Time
 	winSize int    // bytes read since winFrom
 	buf     []byte // pending partial line at the front, then room to read
@@ -113,6 +114,7 @@ func (r *reader) account(k int) {
 	r.winSize += k
 	if r.winSize >= busyBytes && !r.busy.Load() {
 		r.busy.Store(true)
+		r.turns.Add(1)
 	}
 }
 

@@ -28,15 +28,16 @@ func TestStreamModes(t *testing.T) {
 	r := c.readers[0]
 	const burst = 20000 // lines of 199 bytes: ~4 MiB, well over busyBytes
 	writeRange(t, c.Stdout, "out", 0, burst, 199, 1)
-	waitFor(t, "the stream to turn busy", r.busy.Load)
+	waitFor(t, "the stream to turn busy", func() bool { return r.turns.Load() == 1 })
 	waitFor(t, "the quiet stream to park", func() bool { return !r.busy.Load() })
 	// A trickle stays in the netpoller; the next burst turns busy again.
 	writeRange(t, c.Stdout, "out", burst, 10, 199, 2)
-	if r.busy.Load() {
+	time.Sleep(2 * busyWait) // not a barrier: a chance for the trickle to be read
+	if r.busy.Load() || r.turns.Load() != 1 {
 		t.Fatal("ten lines made the stream busy")
 	}
 	writeRange(t, c.Stdout, "out", burst+10, burst, 199, 3)
-	waitFor(t, "the stream to turn busy again", r.busy.Load)
+	waitFor(t, "the stream to turn busy again", func() bool { return r.turns.Load() == 2 })
 	c.CloseChildEnds()
 	waitDone(t, c)
 	checkLog(t, p.Path, map[string]uint64{"out": 2*burst + 10})
@@ -62,11 +63,20 @@ func TestCloseBusyStream(t *testing.T) {
 	}
 	held := os.NewFile(uintptr(fd), "grandchild")
 	defer held.Close()
-	writeLines(t, held, "out", 20000, 199, 1)
 	c.CloseChildEnds()
-	waitFor(t, "the stream to turn busy", c.readers[0].busy.Load)
+	// The grandchild writes until the stream is busy, then stops without
+	// closing; Close comes right after, while the reader waits in poll(2)
+	// (or, on a slow machine, has already parked: both must drain).
+	var n uint64
+	for c.readers[0].turns.Load() == 0 {
+		if n == 200000 { // 40 MB
+			t.Fatal("the stream never turned busy")
+		}
+		writeRange(t, held, "out", n, 1000, 199, n)
+		n += 1000
+	}
 	c.Close()
-	checkLog(t, p.Path, map[string]uint64{"out": 20000})
+	checkLog(t, p.Path, map[string]uint64{"out": n})
 }
 
 // TestQuietStreamsHoldNoThread: streams that are not busy wait in the
