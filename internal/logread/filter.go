@@ -33,7 +33,9 @@ func (q Query) Filter(dst, chunk []byte) []byte {
 
 // LiveFiles expands a [logfile] path (a file or a glob) to the live files
 // it names, sorted, leaving out the archives of those files that a broad
-// glob also matches.
+// glob also matches. A live file that is gone (the program stopped and
+// removed it) is still named when archives of a name the glob matches
+// remain, so that `supervise logs` finds them.
 func LiveFiles(pattern string) ([]string, error) {
 	matches, err := filepath.Glob(pattern)
 	if err != nil {
@@ -42,19 +44,47 @@ func LiveFiles(pattern string) ([]string, error) {
 	if !strings.ContainsAny(pattern, "*?[") && len(matches) == 0 {
 		return []string{pattern}, nil // not created yet; still the live path
 	}
-	sort.Strings(matches)
 	live := map[string]bool{}
 	for _, m := range matches {
 		live[m] = true
 	}
+	// Archives are NAME.N, NAME.N.gz, NAME-DATE...: the pattern itself
+	// need not match them.
+	for _, suffix := range []string{".*", "-*"} {
+		more, _ := filepath.Glob(pattern + suffix)
+		for _, m := range more {
+			if b, ok := liveOf(pattern, m); ok {
+				live[b] = true
+			}
+		}
+	}
 	var out []string
-	for _, m := range matches {
+	for m := range live {
 		if strings.HasSuffix(m, ".tmp") || isArchiveOfAny(m, live) {
 			continue
 		}
 		out = append(out, m)
 	}
+	sort.Strings(out)
 	return out, nil
+}
+
+// liveOf finds the live file that archive m belongs to among the names the
+// pattern matches.
+func liveOf(pattern, m string) (string, bool) {
+	for i := len(m) - 1; i > len(filepath.Dir(m)); i-- {
+		if m[i] != '.' && m[i] != '-' {
+			continue
+		}
+		b := m[:i]
+		if ok, _ := filepath.Match(pattern, b); !ok {
+			continue
+		}
+		if _, ok := archive.Parse(filepath.Base(b), filepath.Base(m)); ok {
+			return b, true
+		}
+	}
+	return "", false
 }
 
 func isArchiveOfAny(name string, live map[string]bool) bool {

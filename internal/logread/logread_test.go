@@ -496,6 +496,23 @@ func TestLiveFiles(t *testing.T) {
 	if got, _ := LiveFiles(one); len(got) != 1 || got[0] != one {
 		t.Fatalf("a plain path not yet created: %v", got)
 	}
+	// The live files are gone, their archives remain: a glob that matches
+	// only live names still names them, so their archives are read.
+	for _, n := range []string{"a.log", "b.log"} {
+		os.Remove(filepath.Join(dir, n))
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt.1"), nil, 0o644)
+	got, err = LiveFiles(filepath.Join(dir, "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = names[:0]
+	for _, g := range got {
+		names = append(names, filepath.Base(g))
+	}
+	if strings.Join(names, " ") != "a.log b.log" {
+		t.Fatalf("live files gone, archives left: got %v", names)
+	}
 }
 
 func FuzzLineTime(f *testing.F) {
