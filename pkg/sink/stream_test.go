@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/supervise/supervise/internal/config"
 )
 
 // TestStreamModes: a stream turns busy under a burst (its thread waits in
@@ -17,14 +19,7 @@ func TestStreamModes(t *testing.T) {
 	dir := t.TempDir()
 	m := newManager(t, Options{})
 	p := policy(dir)
-	l, err := m.Open("svc", p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := l.Attach(false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := attachPipes(t, m, "svc", p)
 	r := c.readers[0]
 	const burst = 20000 // lines of 199 bytes: ~4 MiB, well over busyBytes
 	writeRange(t, c.Stdout, "out", 0, burst, 199, 1)
@@ -49,14 +44,7 @@ func TestCloseBusyStream(t *testing.T) {
 	dir := t.TempDir()
 	m := newManager(t, Options{})
 	p := policy(dir)
-	l, err := m.Open("svc", p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := l.Attach(false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := attachPipes(t, m, "svc", p)
 	fd, err := unix.Dup(int(c.Stdout.Fd()))
 	if err != nil {
 		t.Fatal(err)
@@ -91,14 +79,7 @@ func TestQuietStreamsHoldNoThread(t *testing.T) {
 	for i := range n {
 		p := policy(dir)
 		p.Path = filepath.Join(dir, "svc"+string(rune('a'+i%26))+strings.Repeat("x", i/26)+".log")
-		l, err := m.Open("svc"+p.Path, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := l.Attach(false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := attachPipes(t, m, "svc"+p.Path, p)
 		caps = append(caps, c)
 		if _, err := c.Stdout.WriteString("started\n"); err != nil {
 			t.Fatal(err)
@@ -147,14 +128,7 @@ func TestBufferGrowsWithTheStream(t *testing.T) {
 			dir := t.TempDir()
 			m := newManager(t, Options{})
 			p := policy(dir)
-			l, err := m.Open("svc", p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := l.Attach(false)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := attachPipes(t, m, "svc", p)
 			if tc.lines < 1000 {
 				// One line per write, as a quiet service does.
 				for i := range tc.lines {
@@ -171,4 +145,18 @@ func TestBufferGrowsWithTheStream(t *testing.T) {
 			checkLog(t, p.Path, map[string]uint64{"out": tc.lines})
 		})
 	}
+}
+
+// attachPipes opens log name with policy p and attaches a pipe capture.
+func attachPipes(t *testing.T, m *Manager, name string, p config.LogPolicy) *Capture {
+	t.Helper()
+	l, err := m.Open(name, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := l.Attach(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
