@@ -184,13 +184,11 @@ func (c *Capture) Close() {
 func (r *reader) run() {
 	defer r.c.wg.Done()
 	defer unix.Close(r.fd)
+	defer r.unpark()
 	n := 0
 	var yielded time.Time
 	for {
 		k, err := r.read(r.room(n))
-		if k == r.chunk && r.chunk < readSize {
-			r.chunk *= 2
-		}
 		if k > 0 {
 			n = r.consume(n, n+k)
 			r.account(k)
@@ -227,9 +225,8 @@ const minChunk = 4 << 10
 // that starts inside one read being shorter than max_line. The buffer keeps
 // one byte more, for the newline added to a last partial line.
 func (r *reader) room(n int) []byte {
-	r.chunk = max(r.chunk, minChunk)
-	if r.busy.Load() {
-		r.chunk = readSize
+	if r.chunk == 0 {
+		r.chunk = minChunk
 	}
 	if need := n + r.chunk + 1; len(r.buf) < need {
 		nb := make([]byte, max(need, min(2*len(r.buf), readSize+maxLineOf(r.c.log.route.Load().pol)+1)))

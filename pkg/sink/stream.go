@@ -52,7 +52,7 @@ type reader struct {
 	now     time.Time
 
 	mu     sync.Mutex
-	parked *os.File // while the stream waits in the netpoller
+	parked *os.File // the duplicate registered in the netpoller while the stream is quiet
 }
 
 // capturePipe makes one capture pipe: supervise's read end is a raw
@@ -105,9 +105,12 @@ func (r *reader) read(p []byte) (int, error) {
 	}
 }
 
-// account tells whether the stream is busy, from the k bytes just read at
-// r.now.
+// account sets the next read's size and tells whether the stream is busy,
+// from the k bytes just read at r.now.
 func (r *reader) account(k int) {
+	if k == r.chunk && r.chunk < readSize {
+		r.chunk *= 2
+	}
 	if r.now.Sub(r.winFrom) > busyWindow {
 		r.winFrom, r.winSize = r.now, 0
 	}
@@ -115,6 +118,8 @@ func (r *reader) account(k int) {
 	if r.winSize >= busyBytes && !r.busy.Load() {
 		r.busy.Store(true)
 		r.turns.Add(1)
+		r.chunk = readSize
+		r.unpark()
 	}
 }
 
@@ -138,28 +143,30 @@ func (r *reader) wait(p []byte) (int, error) {
 	return unix.Read(r.fd, p)
 }
 
-// park waits in the netpoller, holding no thread, through a duplicate of
-// the descriptor that is registered for as long as the wait lasts (so a
-// busy stream is never in epoll), then reads.
+// park waits in the netpoller, holding no thread, then reads. It goes
+// through a duplicate of the descriptor that stays registered while the
+// stream is quiet (so a quiet service's line costs no dup, epoll_ctl or
+// allocation) and is closed when the stream turns busy (unpark), so that a
+// busy stream is never in epoll.
 func (r *reader) park(p []byte) (int, error) {
-	dup, err := unix.FcntlInt(uintptr(r.fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return 0, err
-	}
-	f := os.NewFile(uintptr(dup), "capture") // non-blocking: the netpoller takes it
-	defer f.Close()
 	r.mu.Lock()
-	if r.c.stopping.Load() {
-		r.mu.Unlock()
-		return 0, errStopped
-	}
-	r.parked = f
+	f := r.parked
 	r.mu.Unlock()
-	defer func() {
+	if f == nil {
+		dup, err := unix.FcntlInt(uintptr(r.fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return 0, err
+		}
+		f = os.NewFile(uintptr(dup), "capture") // non-blocking: the netpoller takes it
 		r.mu.Lock()
-		r.parked = nil
+		if r.c.stopping.Load() {
+			r.mu.Unlock()
+			f.Close()
+			return 0, errStopped
+		}
+		r.parked = f
 		r.mu.Unlock()
-	}()
+	}
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return 0, err
@@ -179,7 +186,19 @@ func (r *reader) park(p []byte) (int, error) {
 	return k, rerr
 }
 
-// interrupt wakes a reader parked in the netpoller; Close has set stopping.
+// unpark takes the stream out of the netpoller: it turned busy, or ended.
+func (r *reader) unpark() {
+	r.mu.Lock()
+	f := r.parked
+	r.parked = nil
+	r.mu.Unlock()
+	if f != nil {
+		f.Close()
+	}
+}
+
+// interrupt wakes a reader parked in the netpoller, and fails its next
+// park at once; Close has set stopping.
 func (r *reader) interrupt() {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -160,3 +160,38 @@ func attachPipes(t *testing.T, m *Manager, name string, p config.LogPolicy) *Cap
 	}
 	return c
 }
+
+// TestQuietStreamStaysParked: a quiet stream keeps one registration in the
+// netpoller across its lines (no dup or epoll_ctl per line); turning busy
+// takes it out.
+func TestQuietStreamStaysParked(t *testing.T) {
+	dir := t.TempDir()
+	m := newManager(t, Options{})
+	p := policy(dir)
+	c := attachPipes(t, m, "svc", p)
+	r := c.readers[0]
+	parked := func() *os.File {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.parked
+	}
+	var first *os.File
+	for i := range uint64(5) {
+		writeRange(t, c.Stdout, "out", i, 1, 80, i)
+		waitFor(t, "the line to be written", func() bool { return len(read(t, p.Path)) == int(i+1)*80 })
+		waitFor(t, "the stream to park", func() bool { return parked() != nil })
+		if first == nil {
+			first = parked()
+		} else if parked() != first {
+			t.Fatalf("line %d: parked through a new descriptor", i)
+		}
+	}
+	writeRange(t, c.Stdout, "out", 5, 20000, 199, 9)
+	waitFor(t, "the stream to turn busy", func() bool { return r.turns.Load() == 1 })
+	if r.busy.Load() && parked() == first {
+		t.Fatal("a busy stream is still registered in the netpoller")
+	}
+	c.CloseChildEnds()
+	waitDone(t, c)
+	checkLog(t, p.Path, map[string]uint64{"out": 20005})
+}
