@@ -48,21 +48,7 @@ func BenchmarkSinkWrite(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				// A block of whole lines, written again and again.
-				var block []byte
-				for i := uint64(0); len(block)+size <= 64<<10; i++ {
-					block = linecheck.Line(block, "out", i, size)
-				}
-				perBlock := bytes.Count(block, []byte("\n"))
-				b.SetBytes(int64(size))
-				b.ReportAllocs()
-				b.ResetTimer()
-				for n := 0; n < b.N; n += perBlock {
-					k := min(perBlock, b.N-n)
-					if _, err := c.Stdout.Write(block[:k*size]); err != nil {
-						b.Fatal(err)
-					}
-				}
+				writeBench(b, c.Stdout, size)
 				c.CloseChildEnds()
 				<-c.Done()
 				b.StopTimer()
@@ -100,20 +86,7 @@ func BenchmarkCopyBaseline(b *testing.B) {
 				pr.Close()
 				done <- n
 			}()
-			var block []byte
-			for i := uint64(0); len(block)+size <= 64<<10; i++ {
-				block = linecheck.Line(block, "out", i, size)
-			}
-			perBlock := bytes.Count(block, []byte("\n"))
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for n := 0; n < b.N; n += perBlock {
-				k := min(perBlock, b.N-n)
-				if _, err := pw.Write(block[:k*size]); err != nil {
-					b.Fatal(err)
-				}
-			}
+			writeBench(b, pw, size)
 			pw.Close()
 			if n := <-done; n != int64(b.N*size) {
 				b.Fatalf("copied %d", n)
@@ -231,3 +204,22 @@ func (t *truncating) Write(p []byte) (int, error) {
 type countWriter int
 
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+// writeBench writes b.N lines of size bytes to w, as 64 KiB blocks of whole
+// lines written again and again, and starts the benchmark's clock.
+func writeBench(b *testing.B, w io.Writer, size int) {
+	var block []byte
+	for i := uint64(0); len(block)+size <= 64<<10; i++ {
+		block = linecheck.Line(block, "out", i, size)
+	}
+	perBlock := bytes.Count(block, []byte("\n"))
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n += perBlock {
+		k := min(perBlock, b.N-n)
+		if _, err := w.Write(block[:k*size]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
