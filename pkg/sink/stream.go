@@ -137,7 +137,10 @@ func (r *reader) wait(p []byte) (int, error) {
 	case fds[1].Revents != 0:
 		return 0, errStopped
 	case n == 0:
+		// Quiet: a new window starts, or the bytes that made the stream
+		// busy would make its next line do so again.
 		r.busy.Store(false)
+		r.winSize = 0
 		return r.park(p)
 	}
 	return unix.Read(r.fd, p)
